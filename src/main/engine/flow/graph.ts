@@ -1,0 +1,168 @@
+/**
+ * A tiny graph description (intermediate representation) of tensor computations.
+ *
+ * The flow and its training objectives are written once, as a graph of these nodes, and
+ * then run by several executors: TensorFlow.js (training and scoring), a float64 reference
+ * executor (tests: Jacobians, parity), and later an ONNX writer (export) and an ONNX
+ * training graph. Every op below must be supported by every executor; keep the set small.
+ *
+ * Shapes: a "matrix" is [N, C] (N = batch rows), a "vector" is [C] (broadcast over rows),
+ * a "column" is [N] (one value per row), a "scalar" is []. Elementwise binary ops
+ * broadcast vector→matrix, scalar→anything and column→column only.
+ */
+
+export type OpName =
+  | 'Dense' // y = x·W + b            inputs [x, W, b]
+  | 'Relu' // y = max(x, 0)
+  | 'Tanh'
+  | 'Exp'
+  | 'Log'
+  | 'Softplus' // y = ln(1 + e^x)
+  | 'Neg'
+  | 'Square'
+  | 'Scale' // y = alpha·x           attrs.alpha
+  | 'AddConst' // y = x + c             attrs.c
+  | 'Add'
+  | 'Sub'
+  | 'Mul'
+  | 'MaxScalar' // y = max(x, s), s a scalar input    inputs [x, s]
+  | 'SliceCols' // y = x[:, start:end]   attrs.start, attrs.end
+  | 'SliceRows' // y = x[start:end]      attrs.start, attrs.end (matrix or column)
+  | 'ConcatCols' // y = [a, b] along columns
+  | 'ConcatRows' // y = [a; b] along rows
+  | 'Permute' // y[:, i] = x[:, perm[i]]              attrs.perm
+  | 'RowSum' // [N, C] → [N]
+  | 'SumAll' // anything → scalar
+  | 'Mean'; // anything → scalar (mean of all elements)
+
+export interface GraphNode {
+  op: OpName;
+  inputs: string[];
+  output: string;
+  attrs?: { alpha?: number; c?: number; start?: number; end?: number; perm?: number[] };
+}
+
+export interface TensorDecl {
+  name: string;
+  /** 'N' marks the batch dimension. */
+  shape: (number | 'N')[];
+}
+
+export interface Graph {
+  /** data fed at run time (e.g. the feature batch, ε) */
+  inputs: TensorDecl[];
+  /** trainable parameters (shapes fixed) */
+  params: TensorDecl[];
+  nodes: GraphNode[];
+  outputs: string[];
+}
+
+/** Builds a graph with fresh names; each method appends one node and returns its output name. */
+export class GraphBuilder {
+  readonly nodes: GraphNode[] = [];
+  readonly inputs: TensorDecl[] = [];
+  readonly params: TensorDecl[] = [];
+  private counter = 0;
+
+  input(name: string, shape: (number | 'N')[]): string {
+    this.inputs.push({ name, shape });
+    return name;
+  }
+
+  param(name: string, shape: number[]): string {
+    if (this.params.some((p) => p.name === name)) throw new Error(`graph: parameter ${name} declared twice`);
+    this.params.push({ name, shape });
+    return name;
+  }
+
+  /** Appends a node; `name` gives the output a readable name (must be unique). */
+  node(op: OpName, inputs: string[], attrs?: GraphNode['attrs'], name?: string): string {
+    const output = name ?? `t${this.counter++}_${op}`;
+    this.nodes.push({ op, inputs, output, attrs });
+    return output;
+  }
+
+  dense(x: string, w: string, b: string, name?: string): string {
+    return this.node('Dense', [x, w, b], undefined, name);
+  }
+  relu(x: string): string {
+    return this.node('Relu', [x]);
+  }
+  tanh(x: string): string {
+    return this.node('Tanh', [x]);
+  }
+  exp(x: string): string {
+    return this.node('Exp', [x]);
+  }
+  log(x: string): string {
+    return this.node('Log', [x]);
+  }
+  softplus(x: string): string {
+    return this.node('Softplus', [x]);
+  }
+  neg(x: string, name?: string): string {
+    return this.node('Neg', [x], undefined, name);
+  }
+  square(x: string): string {
+    return this.node('Square', [x]);
+  }
+  scale(x: string, alpha: number, name?: string): string {
+    return this.node('Scale', [x], { alpha }, name);
+  }
+  addConst(x: string, c: number, name?: string): string {
+    return this.node('AddConst', [x], { c }, name);
+  }
+  add(a: string, b: string, name?: string): string {
+    return this.node('Add', [a, b], undefined, name);
+  }
+  sub(a: string, b: string, name?: string): string {
+    return this.node('Sub', [a, b], undefined, name);
+  }
+  mul(a: string, b: string, name?: string): string {
+    return this.node('Mul', [a, b], undefined, name);
+  }
+  maxScalar(x: string, s: string): string {
+    return this.node('MaxScalar', [x, s]);
+  }
+  sliceCols(x: string, start: number, end: number): string {
+    return this.node('SliceCols', [x], { start, end });
+  }
+  sliceRows(x: string, start: number, end: number, name?: string): string {
+    return this.node('SliceRows', [x], { start, end }, name);
+  }
+  concatCols(a: string, b: string): string {
+    return this.node('ConcatCols', [a, b]);
+  }
+  concatRows(a: string, b: string, name?: string): string {
+    return this.node('ConcatRows', [a, b], undefined, name);
+  }
+  permute(x: string, perm: number[], name?: string): string {
+    return this.node('Permute', [x], { perm }, name);
+  }
+  rowSum(x: string, name?: string): string {
+    return this.node('RowSum', [x], undefined, name);
+  }
+  sumAll(x: string, name?: string): string {
+    return this.node('SumAll', [x], undefined, name);
+  }
+  mean(x: string, name?: string): string {
+    return this.node('Mean', [x], undefined, name);
+  }
+
+  build(outputs: string[]): Graph {
+    return { inputs: this.inputs, params: this.params, nodes: this.nodes, outputs };
+  }
+}
+
+/** Checks that every node's inputs are defined before use and outputs are unique. */
+export function validateGraph(g: Graph): void {
+  const known = new Set<string>([...g.inputs.map((i) => i.name), ...g.params.map((p) => p.name)]);
+  for (const n of g.nodes) {
+    for (const i of n.inputs) {
+      if (!known.has(i)) throw new Error(`graph: node ${n.output} (${n.op}) uses undefined tensor ${i}`);
+    }
+    if (known.has(n.output)) throw new Error(`graph: tensor ${n.output} defined twice`);
+    known.add(n.output);
+  }
+  for (const o of g.outputs) if (!known.has(o)) throw new Error(`graph: output ${o} is not computed`);
+}

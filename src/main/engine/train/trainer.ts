@@ -1,0 +1,325 @@
+/**
+ * The training loop shared by every flow-based method: batches of inliers (+ contrast),
+ * Gaussian training noise, data-dependent init of each block's global affine, Adam with
+ * cosine decay and clipping, held-out inlier NLL, NaN/Inf guard, early stopping, progress
+ * and cancellation. The objective is a graph (see objectives/); this file only feeds it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { logProbGraphOf, paramTensors, type FlowModel } from '../flow/flowModel';
+import { cloneParams, inverseSoftplus, type ParamMap } from '../flow/params';
+import type { FlowSpec } from '../flow/spec';
+import { runTfGraph } from '../flow/tfjsExecutor';
+import { CancelledError, UserError } from '../util/errors';
+import type { Matrix } from '../util/matrix';
+import { Rng } from '../util/rng';
+import { Adam } from './adam';
+import type { ObjectiveBuilder } from './objectives/types';
+
+export interface TrainConfig {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  clipNorm: number;
+  /** σ of the Gaussian noise added to every training batch (0 = none) */
+  noiseStd: number;
+  /** evaluate held-out NLL every this many steps */
+  evalEvery: number;
+  /** stop after this many evaluations without held-out improvement (0 = run the full budget) */
+  patience: number;
+  seed: number;
+}
+
+export const DEFAULT_TRAIN: TrainConfig = {
+  steps: 1000,
+  batchSize: 256,
+  lr: 1e-3,
+  clipNorm: 10,
+  noiseStd: 0.01,
+  evalEvery: 100,
+  patience: 0,
+  seed: 0,
+};
+
+export type Contrast = Matrix | 'permutation' | null;
+
+export interface TrainProgress {
+  phase: string;
+  step: number;
+  totalSteps: number;
+  loss: number;
+  inlierNll: number;
+  /** mean −log p of the contrast batch (NaN without contrast) */
+  contrastNll: number;
+  /** share of contrast points with log p > ε in the last batch: 0 means the contrast term is off */
+  contrastAboveEps: number;
+  heldOutNll: number | null;
+  lr: number;
+  stepsPerSec: number;
+  etaSeconds: number;
+}
+
+export interface LossPoint {
+  step: number;
+  loss: number;
+  inlierNll: number;
+  contrastNll: number;
+  contrastAboveEps: number;
+  heldOutNll: number | null;
+}
+
+export interface TrainResult {
+  params: ParamMap;
+  history: LossPoint[];
+  steps: number;
+  seconds: number;
+  stepsPerSec: number;
+  stoppedEarly: boolean;
+  finalHeldOutNll: number | null;
+  /** mean share of contrast points above ε over the last 10 % of steps */
+  contrastAboveEps: number;
+}
+
+export interface TrainOptions {
+  spec: FlowSpec;
+  objective: ObjectiveBuilder;
+  inliers: Matrix;
+  heldOut: Matrix | null;
+  contrast: Contrast;
+  eps?: number;
+  config: TrainConfig;
+  /** start from these parameters (fine-tuning) instead of a fresh init */
+  init: ParamMap;
+  /** run the data-dependent init of the global affine layers first */
+  dataInit: boolean;
+  phase?: string;
+  onProgress?: (p: TrainProgress) => void;
+  signal?: AbortSignal;
+  /** how often to call onProgress, in steps */
+  progressEvery?: number;
+}
+
+/** Draws batches: epochs over shuffled rows; permutation contrast = product of the marginals. */
+class Batcher {
+  private order: Int32Array;
+  private pos = 0;
+  constructor(
+    private readonly m: Matrix,
+    private readonly rng: Rng,
+  ) {
+    this.order = rng.permutation(m.rows);
+  }
+  next(n: number, noiseStd: number, out: Float32Array): void {
+    const c = this.m.cols;
+    for (let i = 0; i < n; i++) {
+      if (this.pos >= this.order.length) {
+        this.rng.shuffle(this.order);
+        this.pos = 0;
+      }
+      const r = this.order[this.pos++];
+      for (let j = 0; j < c; j++) out[i * c + j] = this.m.data[r * c + j];
+    }
+    if (noiseStd > 0) for (let i = 0; i < n * c; i++) out[i] += noiseStd * this.rng.normal();
+  }
+  /** each column drawn from an independent random row: a sample of Π_j p(x_j) */
+  permuted(n: number, noiseStd: number, out: Float32Array): void {
+    const c = this.m.cols;
+    const rows = this.m.rows;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < c; j++) out[i * c + j] = this.m.data[this.rng.int(rows) * c + j];
+    if (noiseStd > 0) for (let i = 0; i < n * c; i++) out[i] += noiseStd * this.rng.normal();
+  }
+}
+
+/**
+ * Sets each block's global affine from data so its output has zero mean and unit variance
+ * per dimension (g = 1/std, b = −mean/std), block by block on one inlier batch.
+ */
+export function dataInitAffine(spec: FlowSpec, params: ParamMap, batch: Matrix): void {
+  const graph = logProbGraphOf(spec);
+  for (let k = 0; k < spec.blocks; k++) {
+    const pre = tf.tidy(() => {
+      const feeds = paramTensors(spec, params);
+      const env = runTfGraph(graph, { ...feeds, x: tf.tensor2d(batch.data, [batch.rows, batch.cols]) });
+      return env[`b${k}.pre_affine`];
+    });
+    const v = pre.dataSync() as Float32Array;
+    pre.dispose();
+    const d = spec.dim;
+    const gamma = params[`b${k}.gamma`];
+    const beta = params[`b${k}.beta`];
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      let s2 = 0;
+      for (let i = 0; i < batch.rows; i++) {
+        const x = v[i * d + j];
+        s += x;
+        s2 += x * x;
+      }
+      const mean = s / batch.rows;
+      const std = Math.sqrt(Math.max(s2 / batch.rows - mean * mean, 0)) + 1e-6;
+      gamma[j] = inverseSoftplus(1 / std);
+      beta[j] = -mean / std;
+    }
+  }
+}
+
+/** Mean −log p over the rows of x (evaluation, no noise). */
+export function meanNll(model: FlowModel, x: Matrix): number {
+  const graph = logProbGraphOf(model.spec);
+  const rows = Math.min(x.rows, 4096);
+  const t = tf.tidy(() => {
+    const feeds = paramTensors(model.spec, model.params);
+    const xt = tf.tensor2d(x.data.subarray(0, rows * x.cols), [rows, x.cols]);
+    return tf.neg(tf.mean(runTfGraph(graph, { ...feeds, x: xt })['logp']));
+  });
+  const v = t.dataSync()[0];
+  t.dispose();
+  return v;
+}
+
+let variableCounter = 0;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
+  const { spec, config } = o;
+  const phase = o.phase ?? 'train';
+  if (o.inliers.cols !== spec.dim) throw new Error(`trainer: inliers have ${o.inliers.cols} columns, flow ${spec.dim}`);
+  const rng = new Rng(config.seed);
+  const bx = Math.min(config.batchSize, o.inliers.rows);
+  const inlierBatcher = new Batcher(o.inliers, rng.fork());
+  const objective = o.objective(spec, bx, bx);
+  const contrastRng = rng.fork();
+  let contrastBatcher: Batcher | null = null;
+  if (objective.usesContrast) {
+    if (o.contrast === null) throw new UserError(`${phase}: this method needs contrast data`, 'pass --contrast FILE or --contrast permutation');
+    contrastBatcher = new Batcher(o.contrast === 'permutation' ? o.inliers : o.contrast, contrastRng);
+    if (o.contrast !== 'permutation' && o.contrast.cols !== spec.dim) {
+      throw new UserError(`contrast data have ${o.contrast.cols} columns, inliers ${spec.dim}`, 'use contrast data with the same features as the inliers');
+    }
+  }
+  const by = bx;
+  const params = cloneParams(o.init);
+  const xBuf = new Float32Array(bx * spec.dim);
+  const yBuf = new Float32Array(by * spec.dim);
+
+  if (o.dataInit) {
+    const initRows = Math.min(o.inliers.rows, Math.max(bx, 512));
+    const initBuf = new Float32Array(initRows * spec.dim);
+    new Batcher(o.inliers, rng.fork()).next(initRows, config.noiseStd, initBuf);
+    dataInitAffine(spec, params, { rows: initRows, cols: spec.dim, data: initBuf });
+  }
+
+  const vars: Record<string, tf.Variable> = {};
+  const varKey: Record<string, string> = {}; // tf variable name (globally unique) → param name
+  const initTensors = paramTensors(spec, params);
+  for (const [k, v] of Object.entries(initTensors)) {
+    vars[k] = tf.variable(v, true, `cfs${variableCounter++}/${k}`);
+    varKey[vars[k].name] = k;
+  }
+  tf.dispose(Object.values(initTensors));
+  const adam = new Adam(vars, { lr: config.lr, totalSteps: config.steps, clipNorm: config.clipNorm });
+  const epsT = objective.usesEps ? tf.scalar(o.eps ?? 0) : null;
+  const history: LossPoint[] = [];
+  const every = o.progressEvery ?? 10;
+  const t0 = performance.now();
+  let best = Infinity;
+  let bestParams: ParamMap | null = null;
+  let sinceBest = 0;
+  let stoppedEarly = false;
+  let heldOutNll: number | null = null;
+  let step = 0;
+  const aboveShares: number[] = [];
+
+  const snapshot = (): ParamMap => {
+    const out: ParamMap = {};
+    for (const [k, v] of Object.entries(vars)) out[k] = v.dataSync() as Float32Array;
+    return out;
+  };
+
+  try {
+    for (step = 1; step <= config.steps; step++) {
+      if (o.signal?.aborted) throw new CancelledError(`training (${phase}) at step ${step}`);
+      inlierBatcher.next(bx, config.noiseStd, xBuf);
+      if (contrastBatcher) {
+        if (o.contrast === 'permutation') contrastBatcher.permuted(by, config.noiseStd, yBuf);
+        else contrastBatcher.next(by, config.noiseStd, yBuf);
+      }
+      const kept: { inlierNll?: tf.Tensor; contrastNll?: tf.Tensor; contrastLogp?: tf.Tensor } = {};
+      const { value, grads: gradsByVarName } = tf.variableGrads(() => {
+        const feeds: Record<string, tf.Tensor> = { ...vars, x: tf.tensor2d(xBuf, [bx, spec.dim]) };
+        if (objective.usesContrast) feeds.y = tf.tensor2d(yBuf, [by, spec.dim]);
+        if (epsT) feeds.eps = epsT;
+        const env = runTfGraph(objective.graph, feeds);
+        kept.inlierNll = tf.keep(env.inlierNll);
+        if (env.contrastNll) kept.contrastNll = tf.keep(env.contrastNll);
+        if (env.contrastLogp) kept.contrastLogp = tf.keep(env.contrastLogp);
+        return env.loss as tf.Scalar;
+      }, Object.values(vars));
+      const grads: Record<string, tf.Tensor> = {};
+      for (const [name, g] of Object.entries(gradsByVarName)) grads[varKey[name]] = g;
+      const loss = value.dataSync()[0];
+      const inlierNll = kept.inlierNll!.dataSync()[0];
+      const contrastNll = kept.contrastNll ? kept.contrastNll.dataSync()[0] : NaN;
+      let above = NaN;
+      if (kept.contrastLogp) {
+        const lpy = kept.contrastLogp.dataSync();
+        const eps = o.eps ?? 0;
+        let c = 0;
+        for (let i = 0; i < lpy.length; i++) if (lpy[i] > eps) c++;
+        above = c / lpy.length;
+      }
+      tf.dispose([value, kept.inlierNll!, kept.contrastNll ?? [], kept.contrastLogp ?? []].flat());
+      if (!Number.isFinite(loss)) {
+        tf.dispose(Object.values(grads));
+        throw new UserError(
+          `training (${phase}) diverged at step ${step}: the loss became ${loss}`,
+          'lower the learning rate (--lr), raise the training noise (--noise), check the data for extreme values, or use a fixed ε',
+        );
+      }
+      const { lr } = adam.apply(grads);
+      tf.dispose(Object.values(grads));
+      if (step > config.steps * 0.9 && !Number.isNaN(above)) aboveShares.push(above);
+
+      const evalNow = o.heldOut && o.heldOut.rows > 0 && (step % config.evalEvery === 0 || step === config.steps);
+      if (evalNow) {
+        const p = snapshot();
+        heldOutNll = meanNll({ spec, params: p }, o.heldOut!);
+        if (heldOutNll < best - 1e-4) {
+          best = heldOutNll;
+          bestParams = p;
+          sinceBest = 0;
+        } else sinceBest++;
+      }
+      const point: LossPoint = { step, loss, inlierNll, contrastNll, contrastAboveEps: above, heldOutNll: evalNow ? heldOutNll : null };
+      if (step % every === 0 || step === 1 || step === config.steps || evalNow) history.push(point);
+      if (o.onProgress && (step % every === 0 || step === config.steps)) {
+        const elapsed = (performance.now() - t0) / 1000;
+        const rate = step / elapsed;
+        o.onProgress({ phase, step, totalSteps: config.steps, loss, inlierNll, contrastNll, contrastAboveEps: above, heldOutNll, lr, stepsPerSec: rate, etaSeconds: (config.steps - step) / rate });
+      }
+      if (config.patience > 0 && sinceBest >= config.patience) {
+        stoppedEarly = true;
+        break;
+      }
+      if (step % 5 === 0) await yieldToEventLoop();
+    }
+    const stepsDone = Math.min(step, config.steps);
+    const final = stoppedEarly && bestParams ? bestParams : snapshot();
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      params: final,
+      history,
+      steps: stepsDone,
+      seconds,
+      stepsPerSec: stepsDone / seconds,
+      stoppedEarly,
+      finalHeldOutNll: stoppedEarly ? best : heldOutNll,
+      contrastAboveEps: aboveShares.length ? aboveShares.reduce((a, b) => a + b, 0) / aboveShares.length : NaN,
+    };
+  } finally {
+    adam.dispose();
+    tf.dispose(Object.values(vars));
+    epsT?.dispose();
+  }
+}

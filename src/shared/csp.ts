@@ -1,0 +1,40 @@
+/**
+ * The renderer's Content-Security-Policy, defined once.
+ *
+ * Used by src/main (HTTP header via session.webRequest.onHeadersReceived, which covers the dev
+ * server) and by electron.vite.config.ts (the <meta> tag in src/renderer/index.html, which covers
+ * file:// pages where there are no response headers). Pure function, no imports: the renderer
+ * layer may import src/shared.
+ */
+
+export interface CspOptions {
+  /**
+   * Vite dev server (electron-vite dev): allows the HMR websocket on localhost and inline <style>
+   * (Vite injects CSS as <style> tags in dev). Never set for a production build.
+   */
+  dev?: boolean;
+  /**
+   * For a <meta http-equiv> tag: drops directives that browsers ignore in meta
+   * (frame-ancestors, report-uri, sandbox).
+   */
+  meta?: boolean;
+}
+
+export function contentSecurityPolicy(options: CspOptions = {}): string {
+  const { dev = false, meta = false } = options;
+  const directives: Array<[string, string[]]> = [
+    ['default-src', ["'none'"]],
+    ['script-src', ["'self'"]],
+    ['style-src', dev ? ["'self'", "'unsafe-inline'"] : ["'self'"]],
+    ['img-src', ["'self'", 'data:', 'blob:']],
+    ['font-src', ["'self'"]],
+    ['connect-src', dev ? ["'self'", 'ws://localhost:*', 'ws://127.0.0.1:*'] : ["'self'"]],
+    ['worker-src', ["'self'"]],
+    ['object-src', ["'none'"]],
+    ['frame-src', ["'none'"]],
+    ['base-uri', ["'none'"]],
+    ['form-action', ["'none'"]],
+  ];
+  if (!meta) directives.push(['frame-ancestors', ["'none'"]]);
+  return directives.map(([name, sources]) => `${name} ${sources.join(' ')}`).join('; ');
+}
