@@ -121,15 +121,21 @@ function layerBlocks({ name, dir, patterns, ignores = [], only }) {
 }
 
 const ENGINE_DENIED = ['src/main/index', 'src/main/ipc', 'src/main/security', 'src/preload', 'src/renderer'];
-const engineLike = (/** @type {string} */ dir) => (/** @type {number} */ depth) => [
-  ...ELECTRON_PATTERNS.map((p) => ({
-    ...p,
-    message: 'The engine is Electron-free (CLI, workers, tests use it).',
-  })),
-  ...ENGINE_DENIED.flatMap((t) =>
-    denyPatterns(dir, depth, t, `The engine may not import ${t} (only main/ipc calls the engine).`),
-  ),
-];
+const engineLike =
+  (/** @type {string} */ dir, /** @type {string} */ who) => (/** @type {number} */ depth) => [
+    ...ELECTRON_PATTERNS.map((p) => ({
+      ...p,
+      message: `${who} is Electron-free (CLI, workers and tests run it in plain Node).`,
+    })),
+    ...ENGINE_DENIED.flatMap((t) =>
+      denyPatterns(
+        dir,
+        depth,
+        t,
+        `${who} may not import ${t} (the desktop side calls the engine, not the reverse).`,
+      ),
+    ),
+  ];
 
 const layers = [
   ...layerBlocks({
@@ -146,8 +152,17 @@ const layers = [
         ),
       ),
   }),
-  ...layerBlocks({ name: 'engine', dir: 'src/main/engine', patterns: engineLike('src/main/engine') }),
-  ...layerBlocks({ name: 'cli', dir: 'src/main', only: 'src/main/cli.ts', patterns: engineLike('src/main') }),
+  ...layerBlocks({
+    name: 'engine',
+    dir: 'src/main/engine',
+    patterns: engineLike('src/main/engine', 'The engine'),
+  }),
+  ...layerBlocks({
+    name: 'cli',
+    dir: 'src/main',
+    only: 'src/main/cli.ts',
+    patterns: engineLike('src/main', 'The CLI'),
+  }),
   ...layerBlocks({
     name: 'preload',
     dir: 'src/preload',

@@ -37,13 +37,7 @@ function rowSqNorms(a: Float64Array, rows: number, cols: number): Float64Array {
  * A tile of squared distances: `d2[(q − q0) * (t1 − t0) + (t − t0)]` = ‖query_q − ref_t‖²
  * for q in [q0, q1), t in [t0, t1).
  */
-export type DistanceTileVisitor = (
-  q0: number,
-  q1: number,
-  t0: number,
-  t1: number,
-  d2: Float64Array,
-) => void;
+export type DistanceTileVisitor = (q0: number, q1: number, t0: number, t1: number, d2: Float64Array) => void;
 
 export interface CentredPair {
   /** query rows, centred on the reference mean, float64 row-major */

@@ -21,10 +21,7 @@ export interface Histograms {
   groups: HistogramGroup[];
 }
 
-export function histograms(
-  groups: { name: string; scores: ArrayLike<number> }[],
-  bins = 50,
-): Histograms {
+export function histograms(groups: { name: string; scores: ArrayLike<number> }[], bins = 50): Histograms {
   if (!Number.isInteger(bins) || bins < 1) {
     throw new UserError(`histograms: bins must be a positive integer, got ${bins}`);
   }

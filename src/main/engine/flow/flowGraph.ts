@@ -60,8 +60,8 @@ function coupling(g: GraphBuilder, spec: FlowSpec, p: string, x1: string): { s: 
 
 /**
  * Appends log p(x) of the flow to `g` for the [N, D] tensor `x`; returns the [N] log-prob name.
- * Intermediate names `${prefix}b${k}.pre_affine` (block output before the global affine) are
- * kept readable: data-dependent initialization reads them.
+ * Intermediate names `${prefix}b${k}.pre_affine` (block output before the global affine) and
+ * `${prefix}z` (the latent) are kept readable: data-dependent init and tests read them.
  */
 export function appendLogProb(g: GraphBuilder, spec: FlowSpec, x: string, prefix = ''): string {
   checkFlowSpec(spec);
@@ -78,7 +78,7 @@ export function appendLogProb(g: GraphBuilder, spec: FlowSpec, x: string, prefix
     const y = g.node('ConcatCols', [x1, y2], undefined, `${p}pre_affine`);
     const scale = g.softplus(p + 'gamma');
     const ya = g.add(g.mul(y, scale), p + 'beta');
-    h = g.permute(ya, spec.permutations[k]);
+    h = g.permute(ya, spec.permutations[k], k === spec.blocks - 1 ? `${prefix}z` : undefined);
     const ldBlock = g.add(g.rowSum(s), g.sumAll(g.log(scale)));
     logdet = logdet === null ? ldBlock : g.add(logdet, ldBlock);
   }

@@ -5,6 +5,7 @@
  * and cancellation. The objective is a graph (see objectives/); this file only feeds it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { flowParamShapes } from '../flow/flowGraph';
 import { logProbGraphOf, paramTensors, type FlowModel } from '../flow/flowModel';
 import { cloneParams, inverseSoftplus, type ParamMap } from '../flow/params';
 import type { FlowSpec } from '../flow/spec';
@@ -210,15 +211,12 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
     dataInitAffine(spec, params, { rows: initRows, cols: spec.dim, data: initBuf });
   }
 
-  const vars: Record<string, tf.Variable> = {};
-  const varKey: Record<string, string> = {}; // tf variable name (globally unique) → param name
-  const initTensors = paramTensors(spec, params);
-  for (const [k, v] of Object.entries(initTensors)) {
-    vars[k] = tf.variable(v, true, `cfs${variableCounter++}/${k}`);
-    varKey[vars[k].name] = k;
-  }
-  tf.dispose(Object.values(initTensors));
-  const adam = new Adam(vars, { lr: config.lr, totalSteps: config.steps, clipNorm: config.clipNorm });
+  // All parameters live in one flat variable θ: Adam then costs a dozen tensor ops per step
+  // instead of a dozen per parameter (op dispatch dominates small flows on wasm).
+  const shapes = flowParamShapes(spec);
+  const sizes = shapes.map((p) => p.shape.reduce((a, b) => a * b, 1));
+  const theta = tf.variable(tf.tensor1d(flattenParams(shapes.map((p) => params[p.name]))), true, `cfs-theta-${variableCounter++}`);
+  const adam = new Adam({ theta }, { lr: config.lr, totalSteps: config.steps, clipNorm: config.clipNorm });
   const epsT = objective.usesEps ? tf.scalar(o.eps ?? 0) : null;
   const history: LossPoint[] = [];
   const every = o.progressEvery ?? 10;
@@ -232,8 +230,13 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   const aboveShares: number[] = [];
 
   const snapshot = (): ParamMap => {
+    const flat = theta.dataSync() as Float32Array;
     const out: ParamMap = {};
-    for (const [k, v] of Object.entries(vars)) out[k] = v.dataSync() as Float32Array;
+    let off = 0;
+    shapes.forEach((p, i) => {
+      out[p.name] = flat.slice(off, off + sizes[i]);
+      off += sizes[i];
+    });
     return out;
   };
 
@@ -247,7 +250,9 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
       }
       const kept: { inlierNll?: tf.Tensor; contrastNll?: tf.Tensor; contrastLogp?: tf.Tensor } = {};
       const { value, grads: gradsByVarName } = tf.variableGrads(() => {
-        const feeds: Record<string, tf.Tensor> = { ...vars, x: tf.tensor2d(xBuf, [bx, spec.dim]) };
+        const parts = tf.split(theta, sizes);
+        const feeds: Record<string, tf.Tensor> = { x: tf.tensor2d(xBuf, [bx, spec.dim]) };
+        shapes.forEach((p, i) => (feeds[p.name] = p.shape.length === 1 ? parts[i] : tf.reshape(parts[i], p.shape)));
         if (objective.usesContrast) feeds.y = tf.tensor2d(yBuf, [by, spec.dim]);
         if (epsT) feeds.eps = epsT;
         const env = runTfGraph(objective.graph, feeds);
@@ -255,9 +260,8 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
         if (env.contrastNll) kept.contrastNll = tf.keep(env.contrastNll);
         if (env.contrastLogp) kept.contrastLogp = tf.keep(env.contrastLogp);
         return env.loss as tf.Scalar;
-      }, Object.values(vars));
-      const grads: Record<string, tf.Tensor> = {};
-      for (const [name, g] of Object.entries(gradsByVarName)) grads[varKey[name]] = g;
+      }, [theta]);
+      const grads = { theta: gradsByVarName[theta.name] };
       const loss = value.dataSync()[0];
       const inlierNll = kept.inlierNll!.dataSync()[0];
       const contrastNll = kept.contrastNll ? kept.contrastNll.dataSync()[0] : NaN;
@@ -319,7 +323,17 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
     };
   } finally {
     adam.dispose();
-    tf.dispose(Object.values(vars));
+    theta.dispose();
     epsT?.dispose();
   }
+}
+
+function flattenParams(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
