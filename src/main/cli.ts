@@ -137,7 +137,7 @@ function progressPrinter(quiet: boolean): (p: TrainProgress) => void {
 
 function readTable(file: string, labelColumn: string | undefined, what: string, requireLabel = false): Table {
   const t = loadTable(file, { labelColumn, requireLabel });
-  requireRows(t, what === 'scoring' ? 1 : 2, what);
+  requireRows(t, what === 'scoring' ? 1 : 2, what === 'scoring' ? 'score' : what === 'training' ? 'train' : 'evaluate');
   return t;
 }
 
@@ -285,7 +285,10 @@ function formatSummary(s: Record<string, unknown>): string {
 // ---------- program ----------
 
 export function buildProgram(signal: AbortSignal): Command {
+  // exitOverride before the subcommands exist: commander copies it to each at creation, so a
+  // bad option value exits through main() with code 2 instead of process.exit(1)
   const program = new Command('cfstudio')
+    .exitOverride()
     .description('Contrastive normalizing flows for anomaly detection (CF Studio command line)')
     .version(appVersion())
     .showHelpAfterError('(run with --help for usage)');
@@ -346,7 +349,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    await buildProgram(ac.signal).exitOverride().parseAsync(argv);
+    await buildProgram(ac.signal).parseAsync(argv);
     return 0;
   } catch (e) {
     const err = e as { code?: string; exitCode?: number };
