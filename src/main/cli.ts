@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { initTfjs } from './engine/backend/tfjsBackend';
 import { checkSameColumns, loadTable, requireRows, type Table } from './engine/data/table';
-import { defaultDetectorConfig, fitDetector, type DetectorConfig } from './engine/detector/fitDetector';
+import { defaultDetectorConfig, type DetectorConfig } from './engine/detector/fitDetector';
 import { CONTRAST_METHODS, isMethod, METHOD_LABELS, METHODS, type Method } from './engine/detector/methods';
 import type { PreprocessKind } from './engine/detector/preprocess';
 import { inputColumns } from './engine/detector/preprocess';
@@ -19,6 +19,7 @@ import { scoreDetector } from './engine/detector/scoreDetector';
 import type { Detector } from './engine/detector/types';
 import { auroc } from './engine/eval/auroc';
 import { runTabularProtocol } from './engine/eval/tabularProtocol';
+import { runTrainJob } from './engine/jobs/runTrainJob';
 import { loadDetector, saveDetector } from './engine/model/cfdet';
 import type { TrainProgress } from './engine/train/trainer';
 import { CancelledError, UserError } from './engine/util/errors';
@@ -174,7 +175,8 @@ async function cmdTrain(o: ModelOpts & { inliers: string; contrast?: string; out
     const info = await initTfjs();
     log(`backend: ${info.backend} (${info.package})`);
   }
-  const det = await fitDetector(
+  // training runs in a worker thread: this thread keeps the progress display and Ctrl-C responsive
+  const det = await runTrainJob(
     { inliers: inl.x, columns: inl.columns, contrast: contrast === null || contrast === 'permutation' ? contrast : contrast.x, source: inl.source },
     config,
     { onProgress: progressPrinter(!!o.quiet), signal, appVersion: appVersion() },

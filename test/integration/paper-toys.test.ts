@@ -87,7 +87,7 @@ describe('1D toy (paper Fig. 3)', () => {
     expect(tvCfTarget).toBeLessThan(tvCfP * 0.6);
     expect(tvFlowP).toBeLessThan(0.05);
     expect(tv(mFlow, target)).toBeGreaterThan(tvCfTarget + 0.1);
-  });
+  }, 600_000);
 });
 
 describe('2D toy (paper Fig. 4)', () => {
@@ -127,5 +127,5 @@ describe('2D toy (paper Fig. 4)', () => {
     // there) and the PyTorch reference gets 1.0, but our two learned flows extrapolate that far
     // tail unreliably (measured 0.48 at this budget) — tracked as an issue, not asserted here.
     expect(r.ratioLL).toBeGreaterThan(0.3);
-  });
+  }, 600_000);
 });
