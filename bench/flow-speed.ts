@@ -1,23 +1,27 @@
 /**
- * Flow speed bench, one run on one machine (PERF_NOTES): the engine's trainer with the CF
- * objective on the backend `initTfjs()` picks, against the PyTorch reference
+ * Flow speed bench, one run on one machine (shared/docs/PERF_NOTES.md): the engine's trainer
+ * with the CF objective on the backend `initTfjs()` picks, against the PyTorch reference
  * (shared/bench/flow_torch.py) and ONNX Runtime scoring of the flow that script exports.
  *
  *   npm run bench            (= node bin/run-ts.mjs bench/flow-speed.ts)
  *
  * Flow: D=128, H=512, 8 blocks; training batch 256 inliers + 256 contrast; scoring batch 4096.
- * Order: ours → torch (subprocess; it keeps only idle-CPU windows, so nothing else runs then)
- * → ORT. Results also go to bench/results/flow-speed.json.
+ * Order: ours → torch (subprocess; it keeps only idle-CPU windows, so nothing else runs in this
+ * process meanwhile) → ORT. Like flow_torch.py, every timing window records how many cores
+ * *other* processes used, and rates are medians over the clean windows (< 0.15 foreign cores)
+ * when there are enough of them. Results also go to bench/results/flow-speed.json.
  *
  * Environment:
  *   BENCH_STEPS          timed training steps (default 30)
  *   BENCH_WARMUP         warm-up training steps, in a separate trainFlow call (default 5)
  *   BENCH_SCORE_REPEATS  timed scoring calls of 4096 rows (default 5)
- *   BENCH_SPLIT_REPEATS  repeats of the forward / forward+backward split (default 5)
+ *   BENCH_SPLIT_REPEATS  repeats of the forward / forward+backward / Adam split (default 5)
  *   BENCH_SKIP_TORCH=1   skip the PyTorch reference (ORT then needs BENCH_ONNX)
  *   BENCH_ONNX           an existing flow_score.onnx to score with ORT instead of the fresh export
  *   BENCH_ORT_THREADS    ORT intra-op threads (default 2)
- *   BENCH_TORCH_TIMEOUT  seconds before the torch run is killed (default 420)
+ *   BENCH_TORCH_TIMEOUT  seconds before the torch run is stopped (default 240, keeps the run ≲ 6 min);
+ *                        lines it printed until then are still used, and the ONNX file is then
+ *                        exported separately from the same script's model
  *   CFSTUDIO_SHARED      the shared folder (default: ../shared next to the repository)
  *   CFSTUDIO_BACKEND     force the tfjs backend (tensorflow | wasm | cpu), see tfjsBackend.ts
  */
@@ -29,7 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initTfjs, tf } from '../src/main/engine/backend/tfjsBackend';
 import { flowLogProb, paramTensors } from '../src/main/engine/flow/flowModel';
-import { initFlowParams, paramCount, type ParamMap } from '../src/main/engine/flow/params';
+import { initFlowParams, paramCount } from '../src/main/engine/flow/params';
 import { makeFlowSpec } from '../src/main/engine/flow/spec';
 import { runTfGraph } from '../src/main/engine/flow/tfjsExecutor';
 import { Adam } from '../src/main/engine/train/adam';
@@ -44,14 +48,18 @@ const D = 128;
 const H = 512;
 const NB = 8;
 const HALF = D / 2;
-const BATCH = 256; // inliers; contrast batch is the same size
+const BATCH = 256; // inliers; the contrast batch has the same size
 const SCORE_B = 4096;
 const DATA_ROWS = 4096;
 
-/** Matrix-product FLOPs, the formula of flow_torch.py (forward 2·m·n·k per dense, train ×3). */
+/** Matrix-product FLOPs, the formula of flow_torch.py (forward 2·m·n·k per dense layer, train ×3). */
 const DENSE_MACS_PER_ROW = NB * (HALF * H + H * H + H * 2 * HALF);
 const TRAIN_FLOP = 3 * 2 * DENSE_MACS_PER_ROW * (2 * BATCH); // ≈ 8.86 GFLOP
 const SCORE_FLOP = 2 * DENSE_MACS_PER_ROW * SCORE_B; // ≈ 23.6 GFLOP
+/** a window counts as clean when other processes used less than this many cores (as flow_torch.py) */
+const FOREIGN_MAX = 0.15;
+/** training steps per timing window (the trainer yields to the event loop every 5 steps) */
+const STEPS_PER_WINDOW = 5;
 
 function envInt(name: string, def: number, min = 1): number {
   const v = process.env[name];
@@ -65,7 +73,7 @@ const WARMUP = envInt('BENCH_WARMUP', 5);
 const SCORE_REPEATS = envInt('BENCH_SCORE_REPEATS', 5);
 const SPLIT_REPEATS = envInt('BENCH_SPLIT_REPEATS', 5);
 const ORT_THREADS = envInt('BENCH_ORT_THREADS', 2);
-const TORCH_TIMEOUT_S = envInt('BENCH_TORCH_TIMEOUT', 420);
+const TORCH_TIMEOUT_S = envInt('BENCH_TORCH_TIMEOUT', 240);
 const SKIP_TORCH = process.env.BENCH_SKIP_TORCH === '1';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -87,42 +95,58 @@ const median = (a: number[]): number => {
 const r = (x: number, d = 2): number => (Number.isFinite(x) ? Number(x.toFixed(d)) : x);
 const mib = (bytes: number): number => r(bytes / 2 ** 20, 1);
 const peakRssMiB = (): number => r(process.resourceUsage().maxRSS / 1024, 1); // maxRSS is in KiB
+const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
-/** CPU seconds used by everything on the machine (same fields as flow_torch.py's busy_sec). */
-function machineBusySec(): number {
+/** A point in time with the machine's busy CPU seconds and this process's own (as flow_torch.py). */
+interface CpuMark {
+  t: number;
+  busy: number;
+  own: number;
+}
+function mark(): CpuMark {
+  let busy = NaN;
   try {
     const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / 100;
+    busy = (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / 100;
   } catch {
-    return NaN;
+    // no /proc: foreign load unknown (NaN), every window then counts as clean
   }
-}
-const ownSec = (): number => {
   const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-/** Measures how many cores other processes used while `fn` ran (like flow_torch.py). */
-async function withLoad<T>(fn: () => Promise<T> | T): Promise<{ value: T; seconds: number; ownCores: number; foreignCores: number }> {
-  const b0 = machineBusySec();
-  const o0 = ownSec();
-  const t0 = performance.now();
-  const value = await fn();
-  const seconds = (performance.now() - t0) / 1000;
-  const own = ownSec() - o0;
-  const foreign = Math.max(0, (machineBusySec() - b0 - own) / seconds);
-  return { value, seconds, ownCores: r(own / seconds), foreignCores: r(foreign) };
+  return { t: performance.now(), busy, own: (u.user + u.system) / 1e6 };
 }
-const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
-/** Waits (up to maxS) for a 1 s window in which other processes use < 0.1 core. */
-async function waitIdle(maxS = 20): Promise<number> {
+interface Window {
+  seconds: number;
+  ownCores: number;
+  foreignCores: number;
+}
+function windowOf(a: CpuMark, b: CpuMark): Window {
+  const seconds = (b.t - a.t) / 1000;
+  const own = b.own - a.own;
+  return { seconds, ownCores: own / seconds, foreignCores: Math.max(0, (b.busy - a.busy - own) / seconds) };
+}
+const isClean = (w: Window): boolean => !(w.foreignCores >= FOREIGN_MAX);
+
+/** Median rate over the clean windows, or over all of them (flagged) when fewer than half are clean. */
+function cleanMedian(
+  rates: number[],
+  windows: Window[],
+): { rate: number; clean: number; total: number; loaded: boolean } {
+  const clean = rates.filter((_, i) => isClean(windows[i]));
+  const loaded = clean.length < Math.max(1, Math.ceil(rates.length / 2));
+  return { rate: median(loaded ? rates : clean), clean: clean.length, total: rates.length, loaded };
+}
+
+/** Waits (up to maxS) for a 1 s window in which other processes use < 0.1 core; returns the last load seen. */
+async function waitIdle(maxS: number): Promise<number> {
   const t0 = performance.now();
   let fo = NaN;
   while (performance.now() - t0 < maxS * 1000) {
-    const m = await withLoad(() => sleep(1000));
-    fo = m.foreignCores;
-    if (fo < 0.1) break;
+    const a = mark();
+    await sleep(1000);
+    fo = windowOf(a, mark()).foreignCores;
+    if (!(fo >= 0.1)) break;
   }
-  return fo;
+  return r(fo);
 }
 
 function randn(rows: number, cols: number, rng: Rng): Matrix {
@@ -131,23 +155,28 @@ function randn(rows: number, cols: number, rng: Rng): Matrix {
   return m;
 }
 
-function memInfo(): { numTensors: number; numBytes: number; wasmHeapMiB?: number } {
+interface MemInfo {
+  numTensors: number;
+  numBytes: number;
+  wasmHeapMiB?: number;
+}
+function memInfo(): MemInfo {
   const m = tf.memory();
   const be = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
   const heap = be.wasm?.HEAPU8?.byteLength;
   return { numTensors: m.numTensors, numBytes: m.numBytes, ...(heap ? { wasmHeapMiB: mib(heap) } : {}) };
 }
 
-/** Minimal .npy reader for the little float32 reference arrays flow_torch.py writes (any rank). */
+/** Minimal .npy reader for the small float32 reference arrays flow_torch.py writes (any rank). */
 function readNpyF32(file: string): Float32Array {
   const b = fs.readFileSync(file);
   const major = b[6];
+  const pre = major === 1 ? 10 : 12;
   const hlen = major === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
-  const start = (major === 1 ? 10 : 12) + hlen;
-  const header = b.subarray(major === 1 ? 10 : 12, start).toString('latin1');
+  const header = b.subarray(pre, pre + hlen).toString('latin1');
   if (!header.includes("'<f4'")) throw new Error(`${file}: not float32 (${header.trim()})`);
-  const out = new Float32Array((b.length - start) / 4);
-  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(start + 4 * i);
+  const out = new Float32Array((b.length - pre - hlen) / 4);
+  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(pre + hlen + 4 * i);
   return out;
 }
 
@@ -162,29 +191,44 @@ interface OursResult {
   params: number;
   warmupSteps: number;
   timedSteps: number;
+  /** median over clean windows of STEPS_PER_WINDOW steps (all windows if too few are clean) */
   trainStepsPerSec: number;
+  trainWindows: number[];
+  trainWindowForeignCores: number[];
+  trainCleanWindows: string;
+  trainLoaded: boolean;
+  /** all timed steps, first to last progress callback */
+  trainStepsPerSecAllSteps: number;
+  /** the whole trainFlow call, including its setup and final snapshot */
   trainStepsPerSecWall: number;
   trainStepMsMedian: number;
   trainStepMsMin: number;
   trainStepMsMax: number;
   trainGflops: number;
   trainOwnCores: number;
-  trainForeignCores: number;
   idleBeforeForeignCores: number;
   finalLoss: number | null;
-  scoreRepeats: number;
   scoreSamplesPerSec: number;
   scoreSamplesPerSecAll: number[];
+  scoreForeignCores: number[];
+  scoreLoaded: boolean;
   scoreGflops: number;
-  split: { forwardMs: number; forwardBackwardMs: number; stepMs: number; backwardMs: number; adamMs: number; otherMs: number };
+  split: {
+    stepMs: number;
+    forwardMs: number;
+    forwardBackwardMs: number;
+    backwardMs: number;
+    adamMs: number;
+    otherMs: number;
+  };
   matmul512Gflops: number;
   memory: {
-    start: ReturnType<typeof memInfo>;
-    afterWarmup: ReturnType<typeof memInfo>;
-    afterTimed: ReturnType<typeof memInfo>;
+    start: MemInfo;
+    afterWarmup: MemInfo;
+    afterTimed: MemInfo;
     duringTimedMin: number;
     duringTimedMax: number;
-    end: ReturnType<typeof memInfo>;
+    end: MemInfo;
     flat: boolean;
     peakRssMiBAfterOurs: number;
   };
@@ -192,7 +236,9 @@ interface OursResult {
 
 async function benchOurs(): Promise<OursResult> {
   const info = await initTfjs();
-  log(`[ours] backend ${info.backend} from ${info.package} (tfjs ${info.tfjsVersion}, threads ${info.threads || 'n/a'})`);
+  log(
+    `[ours] backend ${info.backend} from ${info.package} (tfjs ${info.tfjsVersion}, threads ${info.threads || 'n/a'})`,
+  );
   for (const a of info.attempts) if (!a.ok) log(`       not used: ${a.name}: ${a.reason}`);
 
   const spec = makeFlowSpec(D, { hidden: H, blocks: NB }, 0);
@@ -203,7 +249,10 @@ async function benchOurs(): Promise<OursResult> {
   const xScore = randn(SCORE_B, D, rng);
   const memStart = memInfo();
 
-  const train = async (steps: number, init0: ParamMap, onStep?: () => void) =>
+  const marks: CpuMark[] = [];
+  const tensorsDuring: number[] = [];
+  let lastLoss: number | null = null;
+  const train = (steps: number, params: typeof init, timed: boolean) =>
     trainFlow({
       spec,
       objective: cfObjective,
@@ -212,68 +261,71 @@ async function benchOurs(): Promise<OursResult> {
       contrast,
       eps: 0,
       config: { ...DEFAULT_TRAIN, steps },
-      init: init0,
+      init: params,
       dataInit: false,
       progressEvery: 1,
-      onProgress: onStep,
+      onProgress: timed
+        ? (p) => {
+            marks.push(mark());
+            tensorsDuring.push(tf.memory().numTensors);
+            lastLoss = p.loss;
+          }
+        : undefined,
     });
 
-  log(`[ours] warm-up: ${WARMUP} steps`);
-  const warm = await train(WARMUP, init);
+  log(`[ours] warm-up: ${WARMUP} steps (separate trainFlow call)`);
+  const warm = await train(WARMUP, init, false);
   const memWarm = memInfo();
 
-  const idleFo = await waitIdle(15);
-  log(`[ours] timing ${STEPS} steps (other processes before start: ${idleFo} cores)`);
-  const stamps: number[] = [];
-  const tensorsDuring: number[] = [];
-  let lastLoss: number | null = null;
-  const timed = await withLoad(async () => {
-    const t0 = performance.now();
-    const res = await trainFlow({
-      spec,
-      objective: cfObjective,
-      inliers,
-      heldOut: null,
-      contrast,
-      eps: 0,
-      config: { ...DEFAULT_TRAIN, steps: STEPS },
-      init: warm.params,
-      dataInit: false,
-      progressEvery: 1,
-      onProgress: (p) => {
-        stamps.push(performance.now());
-        tensorsDuring.push(tf.memory().numTensors);
-        lastLoss = p.loss;
-      },
-    });
-    return { res, wall: (performance.now() - t0) / 1000 };
-  });
+  const idleFo = await waitIdle(20);
+  log(`[ours] timing ${STEPS} steps (other processes just before: ${idleFo} cores)`);
+  const t0 = performance.now();
+  const res = await train(STEPS, warm.params, true);
+  const wall = (performance.now() - t0) / 1000;
   const memTimed = memInfo();
-  const { res, wall } = timed.value;
-  const intervals = stamps.slice(1).map((t, i) => t - stamps[i]);
-  // steps/s between the first and the last step's progress callback: excludes trainer setup
-  // (variables, Adam state) and the final parameter snapshot; falls back to the trainer's own
-  // figure if onProgress did not fire per step.
-  const rate = intervals.length >= 1 ? intervals.length / ((stamps[stamps.length - 1] - stamps[0]) / 1000) : res.stepsPerSec;
-  const stepMs = intervals.length ? median(intervals) : 1000 / rate;
-  log(`[ours] train ${r(rate, 3)} steps/s (median step ${r(stepMs, 1)} ms; wall incl. setup ${r(res.steps / wall, 3)}/s)`);
+
+  // windows of STEPS_PER_WINDOW steps between progress callbacks: excludes the trainer's setup
+  // (variables, Adam state) and final snapshot; falls back to the trainer's own rate if
+  // onProgress did not fire per step
+  const intervals = marks.slice(1).map((m, i) => m.t - marks[i].t);
+  const wRates: number[] = [];
+  const wins: Window[] = [];
+  for (let i = 0; i + STEPS_PER_WINDOW < marks.length; i += STEPS_PER_WINDOW) {
+    const w = windowOf(marks[i], marks[i + STEPS_PER_WINDOW]);
+    wins.push(w);
+    wRates.push(STEPS_PER_WINDOW / w.seconds);
+  }
+  const all = marks.length >= 2 ? windowOf(marks[0], marks[marks.length - 1]) : null;
+  const allRate = all ? (marks.length - 1) / all.seconds : res.stepsPerSec;
+  const tr = wRates.length ? cleanMedian(wRates, wins) : { rate: allRate, clean: 0, total: 0, loaded: true };
+  const stepMs = intervals.length ? median(intervals) : 1000 / tr.rate;
+  log(
+    `[ours] train ${r(tr.rate, 3)} steps/s (clean windows ${tr.clean}/${tr.total}${tr.loaded ? ', LOADED machine' : ''}; ` +
+      `all steps ${r(allRate, 3)}/s; median step ${r(stepMs, 0)} ms; foreign cores ${wins.map((w) => r(w.foreignCores)).join(' ')})`,
+  );
 
   // scoring: flowLogProb on 4096 rows, one warm-up + SCORE_REPEATS
   const model = { spec, params: res.params };
   flowLogProb(model, xScore);
+  await waitIdle(10);
   const scoreRates: number[] = [];
+  const scoreWins: Window[] = [];
   for (let i = 0; i < SCORE_REPEATS; i++) {
-    const t0 = performance.now();
+    const a = mark();
     const lp = flowLogProb(model, xScore);
-    const dt = (performance.now() - t0) / 1000;
+    const w = windowOf(a, mark());
     if (!Number.isFinite(lp[0])) throw new Error('scoring returned a non-finite log p');
-    scoreRates.push(SCORE_B / dt);
+    scoreRates.push(SCORE_B / w.seconds);
+    scoreWins.push(w);
   }
-  const scoreRate = median(scoreRates);
-  log(`[ours] score ${Math.round(scoreRate)} samples/s (${scoreRates.map((x) => Math.round(x)).join(', ')})`);
+  const sc = cleanMedian(scoreRates, scoreWins);
+  log(
+    `[ours] score ${Math.round(sc.rate)} samples/s (${scoreRates.map((x) => Math.round(x)).join(', ')}; clean ${sc.clean}/${sc.total}${sc.loaded ? ', LOADED machine' : ''})`,
+  );
 
   // where time goes: the objective graph forward only (no tape), then forward + gradients
-  // (tf.variableGrads, as the trainer does, without Adam), against the trainer's full step.
+  // (tf.variableGrads over one variable per parameter, without Adam), then Adam alone,
+  // against the median step of the real trainer
   const obj = cfObjective(spec, BATCH, BATCH);
   const pt = paramTensors(spec, res.params);
   const vars: Record<string, tf.Variable> = {};
@@ -295,7 +347,7 @@ async function benchOurs(): Promise<OursResult> {
     );
     value.dataSync();
     const g = Object.values(grads);
-    g[0].dataSync(); // gradients of the first layer are computed last in the backward pass
+    g[0].dataSync(); // backends that run asynchronously: wait for the gradients too
     tf.dispose(g);
     value.dispose();
   };
@@ -303,9 +355,9 @@ async function benchOurs(): Promise<OursResult> {
     fn();
     const ts: number[] = [];
     for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
+      const t = performance.now();
       fn();
-      ts.push(performance.now() - t0);
+      ts.push(performance.now() - t);
     }
     return median(ts);
   };
@@ -313,16 +365,18 @@ async function benchOurs(): Promise<OursResult> {
   const fbMs = timeMs(forwardBackward, SPLIT_REPEATS);
   tf.dispose([...Object.values(pt), ...Object.values(vars), xT, yT, epsT]);
 
-  // the optimizer alone: Adam.apply on one flat variable with all parameters (the layout the
-  // trainer uses at the time of writing); NaN if adam.ts changed its interface
+  // the optimizer alone: Adam.apply on one flat variable holding all parameters (the layout
+  // the trainer uses at the time of writing); NaN if adam.ts changed its interface
   let adamMs = NaN;
   try {
     const n = paramCount(init);
-    const theta = tf.variable(tf.zeros([n]), true, 'flowSpeedBench/theta');
+    const z = tf.zeros([n]);
+    const theta = tf.variable(z, true, 'flowSpeedBench/theta');
+    z.dispose(); // the variable holds its own reference to the buffer
     const grad = tf.randomNormal([n]);
     const adam = new Adam({ theta }, { lr: 1e-4, totalSteps: 1000, clipNorm: 10 });
     adamMs = timeMs(() => {
-      adam.apply({ theta: grad }); // syncs itself (reads the gradient norm); wasm ops run eagerly
+      adam.apply({ theta: grad }); // syncs by itself (reads the gradient norm)
     }, SPLIT_REPEATS);
     adam.dispose();
     tf.dispose([theta, grad]);
@@ -333,16 +387,16 @@ async function benchOurs(): Promise<OursResult> {
   // the kernel alone: a plain 512×512×512 product
   const a = tf.randomNormal([512, 512]);
   const b = tf.randomNormal([512, 512]);
-  const mm = (): void => {
+  const mmMs = timeMs(() => {
     const c = tf.matMul(a, b);
     c.dataSync();
     c.dispose();
-  };
-  const mmMs = timeMs(mm, 20);
+  }, 20);
   tf.dispose([a, b]);
   const memEnd = memInfo();
 
-  const flat = memTimed.numTensors === memWarm.numTensors && Math.max(...tensorsDuring) === Math.min(...tensorsDuring);
+  const dMin = tensorsDuring.length ? Math.min(...tensorsDuring) : NaN;
+  const dMax = tensorsDuring.length ? Math.max(...tensorsDuring) : NaN;
   return {
     backend: info.backend,
     package: info.package,
@@ -352,24 +406,29 @@ async function benchOurs(): Promise<OursResult> {
     params: paramCount(init),
     warmupSteps: WARMUP,
     timedSteps: STEPS,
-    trainStepsPerSec: r(rate, 3),
+    trainStepsPerSec: r(tr.rate, 3),
+    trainWindows: wRates.map((x) => r(x, 3)),
+    trainWindowForeignCores: wins.map((w) => r(w.foreignCores)),
+    trainCleanWindows: `${tr.clean}/${tr.total}`,
+    trainLoaded: tr.loaded,
+    trainStepsPerSecAllSteps: r(allRate, 3),
     trainStepsPerSecWall: r(res.steps / wall, 3),
     trainStepMsMedian: r(stepMs, 1),
     trainStepMsMin: r(Math.min(...intervals), 1),
     trainStepMsMax: r(Math.max(...intervals), 1),
-    trainGflops: r((rate * TRAIN_FLOP) / 1e9, 1),
-    trainOwnCores: timed.ownCores,
-    trainForeignCores: timed.foreignCores,
+    trainGflops: r((tr.rate * TRAIN_FLOP) / 1e9, 1),
+    trainOwnCores: all ? r(all.ownCores) : NaN,
     idleBeforeForeignCores: idleFo,
     finalLoss: lastLoss,
-    scoreRepeats: SCORE_REPEATS,
-    scoreSamplesPerSec: Math.round(scoreRate),
+    scoreSamplesPerSec: Math.round(sc.rate),
     scoreSamplesPerSecAll: scoreRates.map((x) => Math.round(x)),
-    scoreGflops: r(((scoreRate / SCORE_B) * SCORE_FLOP) / 1e9, 1),
+    scoreForeignCores: scoreWins.map((w) => r(w.foreignCores)),
+    scoreLoaded: sc.loaded,
+    scoreGflops: r(((sc.rate / SCORE_B) * SCORE_FLOP) / 1e9, 1),
     split: {
+      stepMs: r(stepMs, 1),
       forwardMs: r(fMs, 1),
       forwardBackwardMs: r(fbMs, 1),
-      stepMs: r(stepMs, 1),
       backwardMs: r(fbMs - fMs, 1),
       adamMs: r(adamMs, 1),
       otherMs: r(stepMs - fbMs - (Number.isFinite(adamMs) ? adamMs : 0), 1),
@@ -379,10 +438,10 @@ async function benchOurs(): Promise<OursResult> {
       start: memStart,
       afterWarmup: memWarm,
       afterTimed: memTimed,
-      duringTimedMin: Math.min(...tensorsDuring),
-      duringTimedMax: Math.max(...tensorsDuring),
+      duringTimedMin: dMin,
+      duringTimedMax: dMax,
       end: memEnd,
-      flat,
+      flat: memTimed.numTensors === memWarm.numTensors && dMin === dMax,
       peakRssMiBAfterOurs: peakRssMiB(),
     },
   };
@@ -391,9 +450,11 @@ async function benchOurs(): Promise<OursResult> {
 // ---------------------------------------------------------------- 2. torch
 
 interface TorchResult {
-  status: 'ok' | 'skipped' | 'failed';
+  status: 'ok' | 'partial' | 'skipped' | 'failed';
   reason?: string;
   header?: string;
+  /** the BLAS library torch's libtorch_cpu.so resolves to, and what it is */
+  blas?: { path: string; kind: string; slow: boolean };
   trainStepsPerSec?: number;
   trainWindows?: string;
   trainGflops?: number;
@@ -402,34 +463,95 @@ interface TorchResult {
   sgemm512Gflops?: number;
   windowNotes?: string[];
   onnxPath?: string;
+  onnxFrom?: string;
   seconds?: number;
 }
 
-function torchAvailable(): string | null {
-  if (!fs.existsSync(PYTHON)) return `${PYTHON} not found`;
-  const p = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 });
-  if (p.status !== 0) return (p.stderr || p.error?.message || 'import torch failed').trim().split('\n').pop()!;
-  return null;
+function torchProbe(): { error: string } | { version: string; dir: string } {
+  if (!fs.existsSync(PYTHON)) return { error: `${PYTHON} not found` };
+  const p = spawnSync(
+    PYTHON,
+    ['-c', 'import os, torch; print(torch.__version__); print(os.path.dirname(torch.__file__))'],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  if (p.status !== 0)
+    return { error: (p.stderr || p.error?.message || 'import torch failed').trim().split('\n').pop()! };
+  const [version, dir] = p.stdout.trim().split('\n');
+  return { version, dir };
+}
+
+/** Which BLAS torch's CPU library loads (Debian's torch links the libblas.so.3 alternative). */
+function torchBlas(torchDir: string): TorchResult['blas'] {
+  const lib = path.join(torchDir, 'lib', 'libtorch_cpu.so');
+  if (!fs.existsSync(lib)) return undefined;
+  const p = spawnSync('ldd', [lib], { encoding: 'utf8', timeout: 30_000 });
+  if (p.status !== 0) return undefined;
+  const lines = p.stdout.split('\n');
+  const hit =
+    lines.find((l) => /openblas|mkl|blis|atlas/i.test(l)) ??
+    lines.find((l) => /libblas\.so|libcblas\.so/.test(l));
+  const m = hit ? /=>\s*(\S+)/.exec(hit) : null;
+  if (!m) return { path: '(none linked)', kind: 'none found by ldd (bundled?)', slow: false };
+  let real = m[1];
+  try {
+    real = fs.realpathSync(m[1]);
+  } catch {
+    // keep the linked path
+  }
+  const kind = /openblas/i.test(real)
+    ? 'OpenBLAS'
+    : /mkl/i.test(real)
+      ? 'MKL'
+      : /blis/i.test(real)
+        ? 'BLIS'
+        : /atlas/i.test(real)
+          ? 'ATLAS'
+          : /\/blas\/libblas\.so/.test(real)
+            ? 'netlib reference BLAS'
+            : 'unknown';
+  return { path: real, kind, slow: kind === 'netlib reference BLAS' };
 }
 
 async function benchTorch(): Promise<TorchResult> {
   if (SKIP_TORCH) return { status: 'skipped', reason: 'BENCH_SKIP_TORCH=1' };
-  if (!fs.existsSync(torchScript)) return { status: 'skipped', reason: `${torchScript} not found (set CFSTUDIO_SHARED)` };
-  const missing = torchAvailable();
-  if (missing) return { status: 'skipped', reason: `skipped: apt-get install python3-torch (${missing})` };
+  if (!fs.existsSync(torchScript))
+    return { status: 'skipped', reason: `${torchScript} not found (set CFSTUDIO_SHARED)` };
+  const probe = torchProbe();
+  if ('error' in probe)
+    return { status: 'skipped', reason: `skipped: apt-get install python3-torch (${probe.error})` };
+  const blas = torchBlas(probe.dir);
+  if (blas) log(`[torch] torch ${probe.version}, BLAS: ${blas.kind} (${blas.path})`);
+  if (blas?.slow) {
+    log(
+      '[torch] WARNING: torch runs on the unoptimized reference BLAS here (no OpenBLAS installed), so it is',
+    );
+    log(
+      '        far slower than PERF_NOTES (10 steps/s there); `apt-get install libopenblas0-pthread` switches it.',
+    );
+  }
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-flow-bench-'));
-  log(`[torch] ${PYTHON} ${torchScript} --export   (cwd ${dir}; ~1–2 min, keeps idle-CPU windows only)`);
+  log(
+    `[torch] ${PYTHON} ${torchScript} --export   (cwd ${dir}; timeout ${TORCH_TIMEOUT_S} s; keeps idle-CPU windows only)`,
+  );
   const t0 = performance.now();
   const out: string[] = [];
   const errTail: string[] = [];
+  let timedOut = false;
   const code = await new Promise<number | string>((resolve) => {
     const child = spawn(PYTHON, [torchScript, '--export'], {
       cwd: dir,
       env: { ...process.env, PYTHONUNBUFFERED: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), TORCH_TIMEOUT_S * 1000);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    }, TORCH_TIMEOUT_S * 1000);
     let buf = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => {
@@ -457,7 +579,6 @@ async function benchTorch(): Promise<TorchResult> {
       resolve(c ?? `signal ${sig}`);
     });
   });
-  const seconds = r((performance.now() - t0) / 1000, 1);
   const text = out.join('\n');
   const num = (re: RegExp): number | undefined => {
     const m = re.exec(text);
@@ -465,6 +586,7 @@ async function benchTorch(): Promise<TorchResult> {
   };
   const res: TorchResult = {
     status: 'ok',
+    blas,
     header: out.find((l) => l.startsWith('torch ')),
     trainStepsPerSec: num(/train steps\/s median ([\d.]+)/),
     trainWindows: /train steps\/s median [\d.]+\s+windows (\[[^\]]*\])/.exec(text)?.[1],
@@ -473,14 +595,43 @@ async function benchTorch(): Promise<TorchResult> {
     scoreGflops: num(/score batch\d+:[^\n]*GFLOP\/s ([\d.]+)/),
     sgemm512Gflops: num(/sgemm 512\^3 GFLOP\/s ([\d.]+)/),
     windowNotes: out.filter((l) => l.includes('clean ')).map((l) => l.trim()),
-    seconds,
   };
   const onnx = path.join(dir, 'flow_score.onnx');
-  if (fs.existsSync(onnx)) res.onnxPath = onnx;
-  if (code !== 0 || res.trainStepsPerSec === undefined || res.scoreSamplesPerSec === undefined) {
-    res.status = 'failed';
-    res.reason = `exit ${code}; ${errTail.slice(-5).join(' | ') || 'expected lines missing from its output'}`;
+  if (fs.existsSync(onnx)) {
+    res.onnxPath = onnx;
+    res.onnxFrom = 'flow_torch.py --export';
   }
+  const why = timedOut
+    ? `stopped after the ${TORCH_TIMEOUT_S} s timeout (BENCH_TORCH_TIMEOUT)`
+    : `exit ${code}`;
+  if (res.trainStepsPerSec === undefined) {
+    res.status = 'failed';
+    res.reason = `${why}; ${errTail.slice(-3).join(' | ') || 'no train line in its output'}`;
+  } else if (code !== 0 || res.scoreSamplesPerSec === undefined) {
+    res.status = 'partial';
+    res.reason = why;
+  }
+  if (!res.onnxPath) {
+    // the script did not get to its export: export the same model class (untrained; only the
+    // speed matters) so ONNX Runtime still has something to score
+    log('[torch] exporting flow_score.onnx separately (Flow() of flow_torch.py, untrained)');
+    const py = [
+      'import sys, torch, numpy as np',
+      `sys.path.insert(0, ${JSON.stringify(path.dirname(torchScript))})`,
+      'import flow_torch as F',
+      'torch.manual_seed(0); m = F.Flow().eval(); xs = torch.randn(16, F.D)',
+      "torch.onnx.export(m, xs, './flow_score.onnx', opset_version=17, input_names=['x'], output_names=['logp'], dynamic_axes={'x': {0: 'n'}, 'logp': {0: 'n'}})",
+      "np.save('./ref_x.npy', xs[:8].numpy())",
+      'with torch.no_grad(): np.save("./ref_logp.npy", m(xs[:8]).numpy())',
+    ].join('\n');
+    const p = spawnSync(PYTHON, ['-c', py], { cwd: dir, encoding: 'utf8', timeout: 180_000 });
+    if (p.status === 0 && fs.existsSync(onnx)) {
+      res.onnxPath = onnx;
+      res.onnxFrom = 'separate export of flow_torch.Flow() (the script did not reach its export)';
+    } else
+      log(`[torch] separate export failed: ${(p.stderr || p.error?.message || '').trim().split('\n').pop()}`);
+  }
+  res.seconds = r((performance.now() - t0) / 1000, 1);
   return res;
 }
 
@@ -495,74 +646,82 @@ interface OrtResult {
   runsPerWindow?: number;
   scoreSamplesPerSec?: number;
   windows?: number[];
+  foreignCores?: number[];
+  loaded?: boolean;
   scoreGflops?: number;
   refMaxAbsDiff?: number;
-  foreignCores?: number[];
 }
 
 async function benchOrt(onnxPath: string | undefined): Promise<OrtResult> {
   const file = process.env.BENCH_ONNX || onnxPath;
-  if (!file) return { status: 'skipped', reason: 'no flow_score.onnx (the torch export did not run; set BENCH_ONNX)' };
+  if (!file) return { status: 'skipped', reason: 'no flow_score.onnx (torch did not run; set BENCH_ONNX)' };
   const require = createRequire(import.meta.url);
   let version = '?';
   try {
     version = (require('onnxruntime-node/package.json') as { version: string }).version;
   } catch {
-    // version is cosmetic
+    // the version is cosmetic
   }
   try {
     const ort = await import('onnxruntime-node');
     const session = await ort.InferenceSession.create(file, { intraOpNumThreads: ORT_THREADS });
     const inName = session.inputNames[0];
     const outName = session.outputNames[0];
-    log(`[ort] onnxruntime-node ${version}, ${ORT_THREADS} intra-op threads, ${path.basename(file)} (${inName} → ${outName})`);
+    log(
+      `[ort] onnxruntime-node ${version}, ${ORT_THREADS} intra-op threads, ${file} (${inName} → ${outName})`,
+    );
 
-    // correctness against the reference rows the export wrote next to it
+    // correctness: the reference rows the export wrote next to the model
     let refMaxAbsDiff: number | undefined;
     const rx = path.join(path.dirname(file), 'ref_x.npy');
     const rl = path.join(path.dirname(file), 'ref_logp.npy');
     if (fs.existsSync(rx) && fs.existsSync(rl)) {
       const x8 = readNpyF32(rx);
       const want = readNpyF32(rl);
-      const got = (await session.run({ [inName]: new ort.Tensor('float32', x8, [x8.length / D, D]) }))[outName].data as Float32Array;
+      const got = (await session.run({ [inName]: new ort.Tensor('float32', x8, [x8.length / D, D]) }))[
+        outName
+      ].data as Float32Array;
       refMaxAbsDiff = 0;
-      for (let i = 0; i < want.length; i++) refMaxAbsDiff = Math.max(refMaxAbsDiff, Math.abs(got[i] - want[i]));
+      for (let i = 0; i < want.length; i++)
+        refMaxAbsDiff = Math.max(refMaxAbsDiff, Math.abs(got[i] - want[i]));
     }
 
-    const rng = new Rng(777);
-    const x = randn(SCORE_B, D, rng);
+    const x = randn(SCORE_B, D, new Rng(777));
     const feeds = { [inName]: new ort.Tensor('float32', x.data, [SCORE_B, D]) };
     const once = async (): Promise<void> => {
       const o = await session.run(feeds);
       if (!Number.isFinite((o[outName].data as Float32Array)[0])) throw new Error('non-finite output');
     };
     for (let i = 0; i < 3; i++) await once();
-    const t0 = performance.now();
+    const t = performance.now();
     await once();
-    const per = Math.max(1, Math.round(1500 / (performance.now() - t0))); // ~1.5 s windows
-    const windows: number[] = [];
-    const foreign: number[] = [];
+    const per = Math.max(1, Math.round(1500 / (performance.now() - t))); // ~1.5 s windows
+    const rates: number[] = [];
+    const wins: Window[] = [];
     for (let w = 0; w < 5; w++) {
-      const m = await withLoad(async () => {
-        for (let i = 0; i < per; i++) await once();
-      });
-      windows.push(Math.round((per * SCORE_B) / m.seconds));
-      foreign.push(m.foreignCores);
+      const a = mark();
+      for (let i = 0; i < per; i++) await once();
+      const win = windowOf(a, mark());
+      rates.push((per * SCORE_B) / win.seconds);
+      wins.push(win);
     }
     await session.release();
-    const rate = median(windows);
-    log(`[ort] score ${rate} samples/s (windows ${windows.join(', ')}; ${per} runs/window)`);
+    const sc = cleanMedian(rates, wins);
+    log(
+      `[ort] score ${Math.round(sc.rate)} samples/s (windows ${rates.map(Math.round).join(', ')}; ${per} runs/window; clean ${sc.clean}/${sc.total})`,
+    );
     return {
       status: 'ok',
       version,
       threads: ORT_THREADS,
       onnxPath: file,
       runsPerWindow: per,
-      scoreSamplesPerSec: rate,
-      windows,
-      scoreGflops: r(((rate / SCORE_B) * SCORE_FLOP) / 1e9, 1),
+      scoreSamplesPerSec: Math.round(sc.rate),
+      windows: rates.map(Math.round),
+      foreignCores: wins.map((w) => r(w.foreignCores)),
+      loaded: sc.loaded,
+      scoreGflops: r(((sc.rate / SCORE_B) * SCORE_FLOP) / 1e9, 1),
       refMaxAbsDiff: refMaxAbsDiff === undefined ? undefined : Number(refMaxAbsDiff.toPrecision(3)),
-      foreignCores: foreign,
     };
   } catch (e) {
     return { status: 'failed', version, reason: e instanceof Error ? e.message.split('\n')[0] : String(e) };
@@ -571,32 +730,44 @@ async function benchOrt(onnxPath: string | undefined): Promise<OrtResult> {
 
 // ---------------------------------------------------------------- report
 
+function table(rows: string[][]): string {
+  const w = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  return rows
+    .map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  '))
+    .join('\n');
+}
+
 function memoryLine(ours: OursResult, peakRss: number): string {
   const m = ours.memory;
   const perCall = m.afterTimed.numTensors - m.afterWarmup.numTensors;
-  const heapGrowth =
+  const heap =
     m.afterTimed.wasmHeapMiB !== undefined && m.afterWarmup.wasmHeapMiB !== undefined
-      ? `, wasm heap ${m.afterWarmup.wasmHeapMiB} → ${m.afterTimed.wasmHeapMiB} MiB`
+      ? `; wasm heap ${m.afterWarmup.wasmHeapMiB} → ${m.afterTimed.wasmHeapMiB} → ${m.end.wasmHeapMiB} MiB`
       : '';
-  const within = m.duringTimedMin === m.duringTimedMax ? 'flat within the run' : `NOT flat within the run (${m.duringTimedMin}–${m.duringTimedMax})`;
-  const across = perCall === 0 ? 'flat across trainFlow calls' : `${perCall > 0 ? '+' : ''}${perCall} tensors left per trainFlow call (LEAK)`;
+  const within =
+    m.duringTimedMin === m.duringTimedMax
+      ? 'flat over the steps'
+      : `NOT flat over the steps (${m.duringTimedMin}–${m.duringTimedMax})`;
+  const across =
+    perCall === 0
+      ? 'flat across trainFlow calls'
+      : `${perCall > 0 ? '+' : ''}${perCall} tensors left behind per trainFlow call (LEAK)`;
   return (
-    `memory: tf.memory().numTensors start ${m.start.numTensors} → after warm-up call ${m.afterWarmup.numTensors} → after timed call ${m.afterTimed.numTensors} ` +
-    `(during steps ${m.duringTimedMin}–${m.duringTimedMax}) → end ${m.end.numTensors}: ${within}, ${across}${heapGrowth}; ` +
-    `peak RSS ${m.peakRssMiBAfterOurs} MiB after ours, ${peakRss} MiB at end (this process; the torch subprocess not included)`
+    `memory: numTensors start ${m.start.numTensors} → after warm-up call ${m.afterWarmup.numTensors} → after timed call ${m.afterTimed.numTensors} ` +
+    `(during its steps ${m.duringTimedMin}–${m.duringTimedMax}) → end of ours ${m.end.numTensors}: ${within}, ${across}${heap}; ` +
+    `peak RSS ${m.peakRssMiBAfterOurs} MiB after ours, ${peakRss} MiB at the end (this process; not the torch subprocess)`
   );
-}
-
-function table(rows: string[][]): string {
-  const w = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  return rows.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  ')).join('\n');
 }
 
 async function main(): Promise<void> {
   const started = new Date();
   const tAll = performance.now();
-  log(`flow-speed bench: D=${D} H=${H} blocks=${NB}, batch ${BATCH}+${BATCH}, score batch ${SCORE_B}; ${os.cpus().length} CPUs, node ${process.version}`);
-  log(`train step ≈ ${(TRAIN_FLOP / 1e9).toFixed(2)} GFLOP, scoring ${SCORE_B} rows ≈ ${(SCORE_FLOP / 1e9).toFixed(1)} GFLOP (dense products, flow_torch.py formula)`);
+  log(
+    `flow-speed bench: D=${D} H=${H} blocks=${NB}, batch ${BATCH}+${BATCH}, score batch ${SCORE_B}; ${os.cpus().length} CPUs, node ${process.version}`,
+  );
+  log(
+    `train step ≈ ${(TRAIN_FLOP / 1e9).toFixed(2)} GFLOP, scoring ${SCORE_B} rows ≈ ${(SCORE_FLOP / 1e9).toFixed(1)} GFLOP (dense products, flow_torch.py formula)`,
+  );
 
   const ours = await benchOurs();
   const torch = await benchTorch();
@@ -605,16 +776,21 @@ async function main(): Promise<void> {
   if (ort.status !== 'ok') log(`[ort] ${ort.status}: ${ort.reason}`);
   const peakRss = peakRssMiB();
 
-  const f = (x: number | undefined, d = 2): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
-  const k = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : `${(x / 1000).toFixed(2)}k`);
+  const f = (x: number | undefined, d = 2): string =>
+    x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d);
+  const k = (x: number | undefined): string =>
+    x === undefined || !Number.isFinite(x) ? '—' : `${(x / 1000).toFixed(2)}k`;
   const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
     a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
   const trainRatio = ratio(ours.trainStepsPerSec, torch.trainStepsPerSec);
   const scoreRatioTorch = ratio(ours.scoreSamplesPerSec, torch.scoreSamplesPerSec);
   const scoreRatioOrt = ratio(ours.scoreSamplesPerSec, ort.scoreSamplesPerSec);
-  const torchName = torch.header ? torch.header.split(' ').slice(0, 3).join(' ') : 'torch';
+  const torchHead = torch.header ? torch.header.split(' ').slice(0, 3).join(' ') : 'torch';
+  const torchName = `${torchHead}${torch.blas ? `, ${torch.blas.kind}` : ''}${torch.status === 'partial' ? ' (partial)' : ''}`;
   const s = ours.split;
-  const pct = (x: number): string => `${Math.round((100 * x) / s.stepMs)}%`;
+  const pct = (x: number): string => (Number.isFinite(x) ? `${Math.round((100 * x) / s.stepMs)}%` : '—');
+  const oursFlag = ours.trainLoaded || ours.scoreLoaded ? ' [LOADED machine]' : '';
+  const hasTorch = torch.status === 'ok' || torch.status === 'partial';
 
   const lines = [
     '',
@@ -622,27 +798,41 @@ async function main(): Promise<void> {
     table([
       ['setup', 'train steps/s', 'train GFLOP/s', 'score samples/s', 'score GFLOP/s'],
       [
-        `ours: tfjs ${ours.backend} (${ours.package})`,
+        `ours: tfjs ${ours.backend} (${ours.package})${oursFlag}`,
         f(ours.trainStepsPerSec, 3),
         f(ours.trainGflops, 1),
         k(ours.scoreSamplesPerSec),
         f(ours.scoreGflops, 1),
       ],
-      torch.status === 'ok'
-        ? [`${torchName} (flow_torch.py)`, f(torch.trainStepsPerSec, 3), f(torch.trainGflops, 1), k(torch.scoreSamplesPerSec), f(torch.scoreGflops, 1)]
+      hasTorch
+        ? [
+            torchName,
+            f(torch.trainStepsPerSec, 3),
+            f(torch.trainGflops, 1),
+            k(torch.scoreSamplesPerSec),
+            f(torch.scoreGflops, 1),
+          ]
         : [`torch: ${torch.reason}`, '—', '—', '—', '—'],
       ort.status === 'ok'
-        ? [`onnxruntime-node ${ort.version} (${ort.threads} threads)`, '—', '—', k(ort.scoreSamplesPerSec), f(ort.scoreGflops, 1)]
+        ? [
+            `onnxruntime-node ${ort.version} (${ort.threads} threads)${ort.loaded ? ' [LOADED machine]' : ''}`,
+            '—',
+            '—',
+            k(ort.scoreSamplesPerSec),
+            f(ort.scoreGflops, 1),
+          ]
         : [`ORT: ${ort.status}: ${ort.reason}`, '—', '—', '—', '—'],
     ]),
     `ratios: ours/torch train ${f(trainRatio, 3)}  ·  ours/torch score ${f(scoreRatioTorch, 3)}  ·  ours/ORT score ${f(scoreRatioOrt, 3)}`,
-    `where time goes (ours, one step ${f(s.stepMs, 0)} ms): forward ${f(s.forwardMs, 0)} ms (${pct(s.forwardMs)}) · backward ${f(s.backwardMs, 0)} ms (${pct(s.backwardMs)}) · Adam ${f(s.adamMs, 0)} ms (${pct(s.adamMs)}) · rest ${f(s.otherMs, 0)} ms (${pct(s.otherMs)}: trainer glue — feeding/reshaping params and grads, batch + noise, syncs)`,
-    `kernel: 512³ matMul ours ${f(ours.matmul512Gflops, 1)} GFLOP/s vs torch sgemm ${f(torch.sgemm512Gflops, 1)} GFLOP/s`,
-    `ours train: ${ours.timedSteps} timed steps after ${ours.warmupSteps} warm-up, step ms median ${f(ours.trainStepMsMedian, 0)} [${f(ours.trainStepMsMin, 0)}–${f(ours.trainStepMsMax, 0)}], own CPU ${f(ours.trainOwnCores)} cores, other processes ${f(ours.trainForeignCores)} cores; wall incl. trainer setup ${f(ours.trainStepsPerSecWall, 3)} steps/s`,
-    `ours score: ${ours.scoreSamplesPerSecAll.join(', ')} samples/s (${ours.scoreRepeats} × flowLogProb of ${SCORE_B} rows)`,
+    `where time goes (ours, median step ${f(s.stepMs, 0)} ms): forward ${f(s.forwardMs, 0)} ms (${pct(s.forwardMs)}) · backward ${f(s.backwardMs, 0)} ms (${pct(s.backwardMs)}) · Adam ${f(s.adamMs, 0)} ms (${pct(s.adamMs)}) · rest ${f(s.otherMs, 0)} ms (${pct(s.otherMs)}: trainer glue — feeding params, batch + noise, syncs, …)`,
+    `kernel: 512³ matMul ours ${f(ours.matmul512Gflops, 1)} GFLOP/s vs torch sgemm ${f(torch.sgemm512Gflops, 1)} GFLOP/s${torch.blas?.slow ? '  (!) torch is on netlib reference BLAS — not the PERF_NOTES setup' : ''}`,
+    `ours train: ${ours.timedSteps} timed steps after ${ours.warmupSteps} warm-up; windows of ${STEPS_PER_WINDOW} steps ${ours.trainWindows.join(' ')} steps/s, clean ${ours.trainCleanWindows} (foreign cores ${ours.trainWindowForeignCores.join(' ')}); all steps ${f(ours.trainStepsPerSecAllSteps, 3)}/s, whole call ${f(ours.trainStepsPerSecWall, 3)}/s; step ms median ${f(ours.trainStepMsMedian, 0)} [${f(ours.trainStepMsMin, 0)}–${f(ours.trainStepMsMax, 0)}]; own CPU ${f(ours.trainOwnCores)} cores`,
+    `ours score: ${ours.scoreSamplesPerSecAll.join(', ')} samples/s (${SCORE_REPEATS} × flowLogProb of ${SCORE_B} rows; foreign cores ${ours.scoreForeignCores.join(' ')})`,
     memoryLine(ours, peakRss),
-    ort.status === 'ok' && ort.refMaxAbsDiff !== undefined ? `ORT check: max |logp − torch logp| on 8 reference rows = ${ort.refMaxAbsDiff}` : '',
-    torch.status === 'ok' ? `torch windows: ${(torch.windowNotes ?? []).join(' / ')}` : '',
+    hasTorch ? `torch: ${(torch.windowNotes ?? []).join(' / ') || '—'}; ${torch.seconds} s` : '',
+    ort.status === 'ok'
+      ? `ORT: windows ${ort.windows?.join(' ')} samples/s (foreign cores ${ort.foreignCores?.join(' ')}); model from ${torch.onnxFrom ?? ort.onnxPath}; max |logp − torch logp| on 8 reference rows ${ort.refMaxAbsDiff ?? '—'}`
+      : '',
     `total ${((performance.now() - tAll) / 1000).toFixed(0)} s; JSON: ${path.relative(repoRoot, resultsFile)}`,
   ].filter(Boolean);
   process.stdout.write(lines.join('\n') + '\n');
@@ -651,11 +841,23 @@ async function main(): Promise<void> {
   const json = {
     date: started.toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-    flow: { dim: D, hidden: H, blocks: NB, trainBatch: [BATCH, BATCH], scoreBatch: SCORE_B, trainGflop: TRAIN_FLOP / 1e9, scoreGflop: SCORE_FLOP / 1e9 },
+    flow: {
+      dim: D,
+      hidden: H,
+      blocks: NB,
+      trainBatch: [BATCH, BATCH],
+      scoreBatch: SCORE_B,
+      trainGflop: TRAIN_FLOP / 1e9,
+      scoreGflop: SCORE_FLOP / 1e9,
+    },
     ours,
     torch,
     ort,
-    ratios: { oursOverTorchTrain: trainRatio, oursOverTorchScore: scoreRatioTorch, oursOverOrtScore: scoreRatioOrt },
+    ratios: {
+      oursOverTorchTrain: trainRatio,
+      oursOverTorchScore: scoreRatioTorch,
+      oursOverOrtScore: scoreRatioOrt,
+    },
     peakRssMiB: peakRss,
     totalSeconds: r((performance.now() - tAll) / 1000, 1),
   };
@@ -663,6 +865,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  process.stderr.write(`flow-speed bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.stderr.write(
+    `flow-speed bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
   process.exit(1);
 });

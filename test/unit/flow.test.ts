@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTfjs } from '../../src/main/engine/backend/tfjsBackend';
 import { buildInverseGraph, buildLogProbGraph, flowParamShapes, LOG_2PI } from '../../src/main/engine/flow/flowGraph';
-import { flowInverse, flowLogProb, paramTensors } from '../../src/main/engine/flow/flowModel';
+import { flowInverse, flowLogProb, flowSample, paramTensors } from '../../src/main/engine/flow/flowModel';
 import { validateGraph } from '../../src/main/engine/flow/graph';
 import { initFlowParams, type ParamMap } from '../../src/main/engine/flow/params';
 import { refTensor, runRefGraph, type RefTensor } from '../../src/main/engine/flow/refExecutor';
@@ -202,6 +202,17 @@ describe('trainer', () => {
     expect(c.history.map((h) => h.loss)).not.toEqual(a.history.map((h) => h.loss));
   });
 
+  it('flat and per-parameter variable layouts train identically and leave no tensors behind', async () => {
+    const cfg = { ...DEFAULT_TRAIN, steps: 12, batchSize: 64 };
+    await trainFlow({ ...base, config: cfg }); // warm caches (permutation matrices)
+    const before = tf.memory().numTensors;
+    const flat = await trainFlow({ ...base, config: cfg, paramLayout: 'flat' });
+    const split = await trainFlow({ ...base, config: cfg, paramLayout: 'split' });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(split.history.map((h) => h.loss)).toEqual(flat.history.map((h) => h.loss));
+    expect(split.params['b0.w1']).toEqual(flat.params['b0.w1']);
+  });
+
   it('learns a curved density (beyond the Gaussian of data init) and reports progress with rate and ETA', async () => {
     // banana: x2 = x0²/4 + noise — one coupling block (x2 given x0, x1) can straighten it
     const bimodal = (m: Matrix): Matrix => {
@@ -219,6 +230,26 @@ describe('trainer', () => {
     const held = r.history.filter((h) => h.heldOutNll !== null).map((h) => h.heldOutNll!);
     // Gaussian fit of x2 (sd ≈ 1.4) vs the true conditional (sd 0.3): the NLL must drop by > 0.5
     expect(held[0]).toBeGreaterThan(held.at(-1)! + 0.5);
+  });
+
+  it('samples (z ~ N(0, I) through the inverse) follow the trained density', async () => {
+    const mu = [3, -2, 5];
+    const sd = [0.5, 2, 1];
+    const g = randomMatrix(2000, 3, 41);
+    for (let i = 0; i < g.data.length; i++) g.data[i] = mu[i % 3] + sd[i % 3] * g.data[i];
+    const r = await trainFlow({ ...base, inliers: g, config: { ...DEFAULT_TRAIN, steps: 50, batchSize: 256 } });
+    const s = flowSample({ spec, params: r.params }, 4000, 9);
+    for (let j = 0; j < 3; j++) {
+      let m = 0;
+      let m2 = 0;
+      for (let i = 0; i < s.rows; i++) {
+        m += s.data[i * 3 + j] / s.rows;
+        m2 += s.data[i * 3 + j] ** 2 / s.rows;
+      }
+      expect(Math.abs(m - mu[j])).toBeLessThan(0.1 * sd[j] + 0.05);
+      expect(Math.sqrt(m2 - m * m) / sd[j]).toBeGreaterThan(0.9);
+      expect(Math.sqrt(m2 - m * m) / sd[j]).toBeLessThan(1.1);
+    }
   });
 
   it('stops with a clear error when the loss becomes NaN/Inf', async () => {

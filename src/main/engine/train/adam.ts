@@ -34,8 +34,12 @@ export class Adam {
     this.m = new Map();
     this.v = new Map();
     for (const [k, p] of Object.entries(vars)) {
-      this.m.set(k, tf.variable(tf.zerosLike(p), false));
-      this.v.set(k, tf.variable(tf.zerosLike(p), false));
+      // tf.variable shares the initial tensor's buffer: dispose those tensors, or they leak
+      const zm = tf.zerosLike(p);
+      const zv = tf.zerosLike(p);
+      this.m.set(k, tf.variable(zm, false));
+      this.v.set(k, tf.variable(zv, false));
+      tf.dispose([zm, zv]);
     }
   }
 

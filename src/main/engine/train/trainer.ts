@@ -5,7 +5,6 @@
  * and cancellation. The objective is a graph (see objectives/); this file only feeds it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { flowParamShapes } from '../flow/flowGraph';
 import { logProbGraphOf, paramTensors, type FlowModel } from '../flow/flowModel';
 import { cloneParams, inverseSoftplus, type ParamMap } from '../flow/params';
 import type { FlowSpec } from '../flow/spec';
@@ -14,6 +13,7 @@ import { CancelledError, UserError } from '../util/errors';
 import type { Matrix } from '../util/matrix';
 import { Rng } from '../util/rng';
 import { Adam } from './adam';
+import { TrainableParams, type ParamLayout } from './trainableParams';
 import type { ObjectiveBuilder } from './objectives/types';
 
 export interface TrainConfig {
@@ -97,6 +97,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** how often to call onProgress, in steps */
   progressEvery?: number;
+  /** how parameters are held as variables (see trainableParams.ts); 'auto' by default */
+  paramLayout?: ParamLayout;
 }
 
 /** Draws batches: epochs over shuffled rows; permutation contrast = product of the marginals. */
@@ -178,8 +180,6 @@ export function meanNll(model: FlowModel, x: Matrix): number {
   return v;
 }
 
-let variableCounter = 0;
-
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
@@ -211,12 +211,8 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
     dataInitAffine(spec, params, { rows: initRows, cols: spec.dim, data: initBuf });
   }
 
-  // All parameters live in one flat variable θ: Adam then costs a dozen tensor ops per step
-  // instead of a dozen per parameter (op dispatch dominates small flows on wasm).
-  const shapes = flowParamShapes(spec);
-  const sizes = shapes.map((p) => p.shape.reduce((a, b) => a * b, 1));
-  const theta = tf.variable(tf.tensor1d(flattenParams(shapes.map((p) => params[p.name]))), true, `cfs-theta-${variableCounter++}`);
-  const adam = new Adam({ theta }, { lr: config.lr, totalSteps: config.steps, clipNorm: config.clipNorm });
+  const trainable = new TrainableParams(spec, params, o.paramLayout);
+  const adam = new Adam(trainable.vars, { lr: config.lr, totalSteps: config.steps, clipNorm: config.clipNorm });
   const epsT = objective.usesEps ? tf.scalar(o.eps ?? 0) : null;
   const history: LossPoint[] = [];
   const every = o.progressEvery ?? 10;
@@ -229,16 +225,7 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   let step = 0;
   const aboveShares: number[] = [];
 
-  const snapshot = (): ParamMap => {
-    const flat = theta.dataSync() as Float32Array;
-    const out: ParamMap = {};
-    let off = 0;
-    shapes.forEach((p, i) => {
-      out[p.name] = flat.slice(off, off + sizes[i]);
-      off += sizes[i];
-    });
-    return out;
-  };
+  const snapshot = (): ParamMap => trainable.snapshot();
 
   try {
     for (step = 1; step <= config.steps; step++) {
@@ -250,9 +237,7 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
       }
       const kept: { inlierNll?: tf.Tensor; contrastNll?: tf.Tensor; contrastLogp?: tf.Tensor } = {};
       const { value, grads: gradsByVarName } = tf.variableGrads(() => {
-        const parts = tf.split(theta, sizes);
-        const feeds: Record<string, tf.Tensor> = { x: tf.tensor2d(xBuf, [bx, spec.dim]) };
-        shapes.forEach((p, i) => (feeds[p.name] = p.shape.length === 1 ? parts[i] : tf.reshape(parts[i], p.shape)));
+        const feeds: Record<string, tf.Tensor> = { ...trainable.feeds(), x: tf.tensor2d(xBuf, [bx, spec.dim]) };
         if (objective.usesContrast) feeds.y = tf.tensor2d(yBuf, [by, spec.dim]);
         if (epsT) feeds.eps = epsT;
         const env = runTfGraph(objective.graph, feeds);
@@ -260,8 +245,8 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
         if (env.contrastNll) kept.contrastNll = tf.keep(env.contrastNll);
         if (env.contrastLogp) kept.contrastLogp = tf.keep(env.contrastLogp);
         return env.loss as tf.Scalar;
-      }, [theta]);
-      const grads = { theta: gradsByVarName[theta.name] };
+      }, Object.values(trainable.vars));
+      const grads = trainable.gradsByKey(gradsByVarName);
       const loss = value.dataSync()[0];
       const inlierNll = kept.inlierNll!.dataSync()[0];
       const contrastNll = kept.contrastNll ? kept.contrastNll.dataSync()[0] : NaN;
@@ -323,17 +308,8 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
     };
   } finally {
     adam.dispose();
-    theta.dispose();
+    trainable.dispose();
     epsT?.dispose();
   }
 }
 
-function flattenParams(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
