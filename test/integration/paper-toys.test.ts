@@ -72,8 +72,8 @@ describe('1D toy (paper Fig. 3)', () => {
   }
 
   it('CF learns the normalized positive difference C·max(p − q, 0); Flow learns p', async () => {
-    const inl = gaussian(6000, [0, 0], [1, 1], 1);
-    const con = gaussian(6000, [1, 0], [2, 1], 2);
+    const inl = gaussian(100_000, [0, 0], [1, 1], 1);
+    const con = gaussian(100_000, [1, 0], [2, 1], 2);
     const cf = await fitDetector({ inliers: inl, columns: ['x', 'dummy'], contrast: con }, config('cf', 1500, -8));
     const flow = await fitDetector({ inliers: inl, columns: ['x', 'dummy'], contrast: null }, config('flow', 800));
     const mCf = marginal(cf.flows[0]);
@@ -82,18 +82,21 @@ describe('1D toy (paper Fig. 3)', () => {
     const tvCfP = tv(mCf, p);
     const tvFlowP = tv(mFlow, p);
     console.log(`1D toy: TV(CF, positive difference) = ${tvCfTarget.toFixed(3)}, TV(CF, p) = ${tvCfP.toFixed(3)}, TV(Flow, p) = ${tvFlowP.toFixed(3)}, TV(p, target) = ${tv(p, target).toFixed(3)}`);
-    // reference (PyTorch, 3000 steps, H=128): CF 0.047, Flow 0.002; we train shorter
-    expect(tvCfTarget).toBeLessThan(0.12);
+    // reference (PyTorch, 3000 steps, H=128): CF 0.047, Flow 0.002; measured here 0.046 / 0.001
+    expect(tvCfTarget).toBeLessThan(0.08);
     expect(tvCfTarget).toBeLessThan(tvCfP * 0.6);
-    expect(tvFlowP).toBeLessThan(0.05);
+    expect(tvFlowP).toBeLessThan(0.02);
     expect(tv(mFlow, target)).toBeGreaterThan(tvCfTarget + 0.1);
   }, 600_000);
 });
 
 describe('2D toy (paper Fig. 4)', () => {
   it('far points beyond the inliers are caught by CF and missed by Flow-ratio; the contrast side by both', async () => {
-    const inl = gaussian(4000, [1, 1], [1, 1], 11);
-    const con = gaussian(4000, [0, 0], [1, 1], 12);
+    // large samples stand in for the paper's densities: with a few thousand fixed points both
+    // flows of the ratio method overfit and extrapolate the far tails wrongly (measured: 4,000
+    // points → learned log q(−4.2, −4.2) = −28 vs true −19.8; 100,000 points → −19.9)
+    const inl = gaussian(100_000, [1, 1], [1, 1], 11);
+    const con = gaussian(100_000, [0, 0], [1, 1], 12);
     const test = gaussian(500, [1, 1], [1, 1], 13);
     const ring = (from: number, to: number): Matrix => {
       const pts: number[] = [];
@@ -123,9 +126,6 @@ describe('2D toy (paper Fig. 4)', () => {
     expect(r.cfUR).toBeGreaterThan(0.95);
     expect(r.ratioUR).toBeLessThan(0.2);
     expect(r.cfLL).toBeGreaterThan(0.95);
-    // Flow-ratio on the contrast side: analytically caught (log q − log p = 1 − x₁ − x₂ is large
-    // there) and the PyTorch reference gets 1.0, but our two learned flows extrapolate that far
-    // tail unreliably (measured 0.48 at this budget) — tracked as an issue, not asserted here.
-    expect(r.ratioLL).toBeGreaterThan(0.3);
+    expect(r.ratioLL).toBeGreaterThan(0.95);
   }, 600_000);
 });
