@@ -31,14 +31,16 @@ import { appVersion } from './engine/util/version';
 function intArg(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
     return n;
   };
 }
 function numArg(name: string, min = -Infinity, max = Infinity) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
     return n;
   };
 }
@@ -47,7 +49,10 @@ function methodArg(v: string): Method {
   return v;
 }
 function methodListArg(v: string): Method[] {
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (list.length === 0) throw new InvalidArgumentError('give at least one method');
   return list.map(methodArg);
 }
@@ -76,23 +81,61 @@ interface ModelOpts {
 }
 
 function addModelOptions(cmd: Command, withMethod = true): Command {
-  if (withMethod) cmd.addOption(new Option('--method <m>', `method: ${METHODS.join(', ')}`).argParser(methodArg).default('cf'));
+  if (withMethod)
+    cmd.addOption(
+      new Option('--method <m>', `method: ${METHODS.join(', ')}`).argParser(methodArg).default('cf'),
+    );
   return cmd
     .option('--steps <n>', 'training steps (default 1000)', intArg('--steps', 1, 10_000_000))
-    .option('--hidden <n>', 'hidden width H of each coupling subnet (default 512)', intArg('--hidden', 1, 8192))
+    .option(
+      '--hidden <n>',
+      'hidden width H of each coupling subnet (default 512)',
+      intArg('--hidden', 1, 8192),
+    )
     .option('--blocks <n>', 'coupling blocks (default 8)', intArg('--blocks', 1, 64))
-    .option('--batch <n>', 'batch size for inliers and for contrast (default 256)', intArg('--batch', 2, 65536))
+    .option(
+      '--batch <n>',
+      'batch size for inliers and for contrast (default 256)',
+      intArg('--batch', 2, 65536),
+    )
     .option('--lr <x>', 'Adam learning rate, cosine-decayed (default 1e-3)', numArg('--lr', 1e-8, 1))
     .option('--clip <x>', 'gradient-norm clip (default 10)', numArg('--clip', 1e-6))
     .option('--noise <x>', 'σ of training noise added to features (default 0.01)', numArg('--noise', 0, 10))
-    .option('--eps <x>', "CF clamp ε: a number (default 0) or 'auto' (plain flow first, quantile of held-out log p + offset)", epsArg)
-    .option('--eps-quantile <q>', 'auto ε: quantile of held-out inlier log p (default 0.1)', numArg('--eps-quantile', 0, 1))
-    .option('--eps-offset <x>', 'auto ε: offset added to that quantile (default −ln 10)', numArg('--eps-offset'))
+    .option(
+      '--eps <x>',
+      "CF clamp ε: a number (default 0) or 'auto' (plain flow first, quantile of held-out log p + offset)",
+      epsArg,
+    )
+    .option(
+      '--eps-quantile <q>',
+      'auto ε: quantile of held-out inlier log p (default 0.1)',
+      numArg('--eps-quantile', 0, 1),
+    )
+    .option(
+      '--eps-offset <x>',
+      'auto ε: offset added to that quantile (default −ln 10)',
+      numArg('--eps-offset'),
+    )
     .option('--seed <n>', 'random seed (default 0)', intArg('--seed', 0, 2 ** 31 - 1))
-    .option('--patience <n>', 'stop after n held-out evaluations without improvement (0 = off)', intArg('--patience', 0))
-    .addOption(new Option('--preprocess <p>', 'feature preprocessing').choices(['standardize', 'median-iqr', 'l2', 'none']))
+    .option(
+      '--patience <n>',
+      'stop after n held-out evaluations without improvement (0 = off)',
+      intArg('--patience', 0),
+    )
+    .addOption(
+      new Option('--preprocess <p>', 'feature preprocessing').choices([
+        'standardize',
+        'median-iqr',
+        'l2',
+        'none',
+      ]),
+    )
     .option('--k <n>', 'KNN: neighbours (default 5)', intArg('--k', 1))
-    .option('--oe-steps <n>', 'OE: fine-tuning steps after the plain flow (default steps/2)', intArg('--oe-steps', 1));
+    .option(
+      '--oe-steps <n>',
+      'OE: fine-tuning steps after the plain flow (default steps/2)',
+      intArg('--oe-steps', 1),
+    );
 }
 
 function buildConfig(o: ModelOpts, method: Method, defaultPreprocess: PreprocessKind): DetectorConfig {
@@ -108,7 +151,8 @@ function buildConfig(o: ModelOpts, method: Method, defaultPreprocess: Preprocess
   if (o.patience !== undefined) c.train.patience = o.patience;
   if (o.k !== undefined) c.baseline.k = o.k;
   c.oe.steps = o.oeSteps ?? Math.max(1, Math.round(c.train.steps / 2));
-  if (o.eps === 'auto') c.eps = { mode: 'auto', quantile: o.epsQuantile ?? 0.1, offset: o.epsOffset ?? -Math.log(10) };
+  if (o.eps === 'auto')
+    c.eps = { mode: 'auto', quantile: o.epsQuantile ?? 0.1, offset: o.epsOffset ?? -Math.log(10) };
   else if (o.eps !== undefined) c.eps = { mode: 'fixed', value: o.eps };
   return c;
 }
@@ -126,7 +170,9 @@ function progressPrinter(quiet: boolean): (p: TrainProgress) => void {
     if (!done && p.phase === lastPhase && now - lastPrint < (tty ? 200 : 5000)) return;
     lastPrint = now;
     lastPhase = p.phase;
-    const contrast = Number.isNaN(p.contrastNll) ? '' : ` contrast NLL ${p.contrastNll.toFixed(3)} above ε ${(p.contrastAboveEps * 100).toFixed(0)}%`;
+    const contrast = Number.isNaN(p.contrastNll)
+      ? ''
+      : ` contrast NLL ${p.contrastNll.toFixed(3)} above ε ${(p.contrastAboveEps * 100).toFixed(0)}%`;
     const held = p.heldOutNll === null ? '' : ` held-out NLL ${p.heldOutNll.toFixed(3)}`;
     const line = `[${p.phase}] step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} inlier NLL ${p.inlierNll.toFixed(3)}${contrast}${held} · ${p.stepsPerSec.toFixed(1)} steps/s · ETA ${Math.ceil(p.etaSeconds)} s`;
     if (tty) process.stderr.write(`\r\x1b[2K${line}${done ? '\n' : ''}`);
@@ -138,7 +184,11 @@ function progressPrinter(quiet: boolean): (p: TrainProgress) => void {
 
 function readTable(file: string, labelColumn: string | undefined, what: string, requireLabel = false): Table {
   const t = loadTable(file, { labelColumn, requireLabel });
-  requireRows(t, what === 'scoring' ? 1 : 2, what === 'scoring' ? 'score' : what === 'training' ? 'train' : 'evaluate');
+  requireRows(
+    t,
+    what === 'scoring' ? 1 : 2,
+    what === 'scoring' ? 'score' : what === 'training' ? 'train' : 'evaluate',
+  );
   return t;
 }
 
@@ -152,18 +202,39 @@ function inlierRows(t: Table, log: (s: string) => void): Table {
   if (!t.labels) return t;
   const idx: number[] = [];
   t.labels.forEach((l, i) => l === 0 && idx.push(i));
-  if (idx.length < t.x.rows) log(`note: ${t.x.rows - idx.length} rows of ${t.source} are labelled anomalous and are left out of training`);
-  if (idx.length < 2) throw new UserError(`${t.source} has ${idx.length} rows labelled 0 (normal); training needs at least 2`, 'check the label column');
+  if (idx.length < t.x.rows)
+    log(
+      `note: ${t.x.rows - idx.length} rows of ${t.source} are labelled anomalous and are left out of training`,
+    );
+  if (idx.length < 2)
+    throw new UserError(
+      `${t.source} has ${idx.length} rows labelled 0 (normal); training needs at least 2`,
+      'check the label column',
+    );
   return { ...t, x: takeRows(t.x, idx), labels: null };
 }
 
-async function cmdTrain(o: ModelOpts & { inliers: string; contrast?: string; out: string; labelColumn?: string; quiet?: boolean; json?: boolean }, signal: AbortSignal): Promise<void> {
+async function cmdTrain(
+  o: ModelOpts & {
+    inliers: string;
+    contrast?: string;
+    out: string;
+    labelColumn?: string;
+    quiet?: boolean;
+    json?: boolean;
+  },
+  signal: AbortSignal,
+): Promise<void> {
   const log = (s: string) => !o.quiet && process.stderr.write(s + '\n');
   const method = o.method;
   const inl = inlierRows(readTable(o.inliers, o.labelColumn, 'training'), log);
   let contrast: Table | 'permutation' | null = null;
   if (CONTRAST_METHODS.includes(method)) {
-    if (!o.contrast) throw new UserError(`method '${method}' needs contrast data`, 'add --contrast FILE (same columns as the inliers) or --contrast permutation');
+    if (!o.contrast)
+      throw new UserError(
+        `method '${method}' needs contrast data`,
+        'add --contrast FILE (same columns as the inliers) or --contrast permutation',
+      );
     if (o.contrast === 'permutation') contrast = 'permutation';
     else {
       contrast = readTable(o.contrast, o.labelColumn, 'training');
@@ -177,7 +248,12 @@ async function cmdTrain(o: ModelOpts & { inliers: string; contrast?: string; out
   }
   // training runs in a worker thread: this thread keeps the progress display and Ctrl-C responsive
   const det = await runTrainJob(
-    { inliers: inl.x, columns: inl.columns, contrast: contrast === null || contrast === 'permutation' ? contrast : contrast.x, source: inl.source },
+    {
+      inliers: inl.x,
+      columns: inl.columns,
+      contrast: contrast === null || contrast === 'permutation' ? contrast : contrast.x,
+      source: inl.source,
+    },
     config,
     { onProgress: progressPrinter(!!o.quiet), signal, appVersion: appVersion() },
   );
@@ -185,37 +261,67 @@ async function cmdTrain(o: ModelOpts & { inliers: string; contrast?: string; out
   saveDetector(det, o.out);
   const summary = detectorSummary(det, o.out);
   if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  else process.stdout.write(`saved ${METHOD_LABELS[method]} detector to ${o.out} (${det.meta.seconds.toFixed(1)} s)\n`);
+  else
+    process.stdout.write(
+      `saved ${METHOD_LABELS[method]} detector to ${o.out} (${det.meta.seconds.toFixed(1)} s)\n`,
+    );
 }
 
-async function cmdScore(o: { model: string; input: string; out: string; labelColumn?: string; quiet?: boolean }): Promise<void> {
+async function cmdScore(o: {
+  model: string;
+  input: string;
+  out: string;
+  labelColumn?: string;
+  quiet?: boolean;
+}): Promise<void> {
   const det = loadDetector(o.model);
   const t = readTable(o.input, o.labelColumn, 'scoring');
   const cols = inputColumns(det.preprocessing);
   if (t.x.cols !== cols.length) {
     throw new UserError(
       `${o.input} has ${t.x.cols} feature columns, the detector ${o.model} was trained on ${cols.length} (${cols.slice(0, 8).join(', ')}${cols.length > 8 ? ', …' : ''})`,
-      o.labelColumn ? 'score a file with the same columns as the training file' : 'if the file has a label column, name it with --label-column',
+      o.labelColumn
+        ? 'score a file with the same columns as the training file'
+        : 'if the file has a label column, name it with --label-column',
     );
   }
   if (!t.columns.every((c, i) => c === cols[i]) && !t.columns.every((c, i) => c === `f${i}`)) {
     const i = t.columns.findIndex((c, j) => c !== cols[j]);
-    throw new UserError(`${o.input}: column ${i + 1} is '${t.columns[i]}', the detector expects '${cols[i]}'`, 'use the same columns, in the same order, as the training file');
+    throw new UserError(
+      `${o.input}: column ${i + 1} is '${t.columns[i]}', the detector expects '${cols[i]}'`,
+      'use the same columns, in the same order, as the training file',
+    );
   }
   const { score, logProb } = await scoreDetector(det, t.x, o.input);
-  const lines = [['row', 'score', ...(logProb ? ['log_prob'] : []), ...(t.labels ? [t.labelColumn!] : [])].join(',')];
+  const lines = [
+    ['row', 'score', ...(logProb ? ['log_prob'] : []), ...(t.labels ? [t.labelColumn!] : [])].join(','),
+  ];
   for (let i = 0; i < score.length; i++) {
-    lines.push([i + 1, score[i], ...(logProb ? [logProb[i]] : []), ...(t.labels ? [t.labels[i]] : [])].join(','));
+    lines.push(
+      [i + 1, score[i], ...(logProb ? [logProb[i]] : []), ...(t.labels ? [t.labels[i]] : [])].join(','),
+    );
   }
   const tmp = `${o.out}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, lines.join('\n') + '\n');
   fs.renameSync(tmp, o.out);
   let msg = `scored ${score.length} rows with ${METHOD_LABELS[det.method]} → ${o.out}`;
-  if (t.labels && t.labels.some((l) => l !== 0) && t.labels.some((l) => l === 0)) msg += ` · AUROC ${(auroc(score, t.labels) * 100).toFixed(1)}`;
+  if (t.labels && t.labels.some((l) => l !== 0) && t.labels.some((l) => l === 0))
+    msg += ` · AUROC ${(auroc(score, t.labels) * 100).toFixed(1)}`;
   process.stdout.write(msg + '\n');
 }
 
-async function cmdEval(o: ModelOpts & { data: string; labelColumn: string; methods: Method[]; seeds: number; json?: string; quiet?: boolean; trainShare?: number }, signal: AbortSignal): Promise<void> {
+async function cmdEval(
+  o: ModelOpts & {
+    data: string;
+    labelColumn: string;
+    methods: Method[];
+    seeds: number;
+    json?: string;
+    quiet?: boolean;
+    trainShare?: number;
+  },
+  signal: AbortSignal,
+): Promise<void> {
   const t = readTable(o.data, o.labelColumn, 'evaluation', true);
   const log = (s: string) => !o.quiet && process.stderr.write(s + '\n');
   const seeds = Array.from({ length: o.seeds }, (_, i) => (o.seed ?? 0) + i);
@@ -223,17 +329,28 @@ async function cmdEval(o: ModelOpts & { data: string; labelColumn: string; metho
     const info = await initTfjs();
     log(`backend: ${info.backend} (${info.package})`);
   }
-  const res = await runTabularProtocol(t, o.methods, seeds, (m, seed) => buildConfig({ ...o, method: m, seed }, m, defaultPreprocessFor(o.data)), {
-    signal,
-    onProgress: progressPrinter(!!o.quiet),
-    appVersion: appVersion(),
-    trainShare: o.trainShare,
-    onMethodDone: (m, seed, a) => log(`${m} seed ${seed}: AUROC ${(a * 100).toFixed(1)}`),
-  });
+  const res = await runTabularProtocol(
+    t,
+    o.methods,
+    seeds,
+    (m, seed) => buildConfig({ ...o, method: m, seed }, m, defaultPreprocessFor(o.data)),
+    {
+      signal,
+      onProgress: progressPrinter(!!o.quiet),
+      appVersion: appVersion(),
+      trainShare: o.trainShare,
+      onMethodDone: (m, seed, a) => log(`${m} seed ${seed}: AUROC ${(a * 100).toFixed(1)}`),
+    },
+  );
   const w = Math.max(...o.methods.map((m) => METHOD_LABELS[m].length));
-  const out = [`${path.basename(o.data)}: ${res.rows} rows, ${res.features} features, ${res.anomalies} anomalies; train = ${res.trainShare * 100}% of normal rows; seeds ${seeds.join(',')}`];
+  const out = [
+    `${path.basename(o.data)}: ${res.rows} rows, ${res.features} features, ${res.anomalies} anomalies; train = ${res.trainShare * 100}% of normal rows; seeds ${seeds.join(',')}`,
+  ];
   out.push(`${'method'.padEnd(w)}  AUROC (mean ± std)`);
-  for (const r of res.methods) out.push(`${METHOD_LABELS[r.method].padEnd(w)}  ${(r.mean * 100).toFixed(1)} ± ${(r.std * 100).toFixed(1)}`);
+  for (const r of res.methods)
+    out.push(
+      `${METHOD_LABELS[r.method].padEnd(w)}  ${(r.mean * 100).toFixed(1)} ± ${(r.std * 100).toFixed(1)}`,
+    );
   process.stdout.write(out.join('\n') + '\n');
   for (const r of res.methods) for (const n of r.notes) log(`note (${r.method}): ${n}`);
   if (o.json) fs.writeFileSync(o.json, JSON.stringify(res, null, 2) + '\n');
@@ -247,13 +364,36 @@ function detectorSummary(det: Detector, file?: string): Record<string, unknown> 
     preprocessing: det.preprocessing.kind,
     inputColumns: inputColumns(det.preprocessing),
     eps: det.eps,
-    flows: det.flows.map((f) => ({ role: f.role, dim: f.spec.dim, blocks: f.spec.blocks, hidden: f.spec.hidden, clamp: f.spec.clamp })),
+    flows: det.flows.map((f) => ({
+      role: f.role,
+      dim: f.spec.dim,
+      blocks: f.spec.blocks,
+      hidden: f.spec.hidden,
+      clamp: f.spec.clamp,
+    })),
     baseline: det.baseline ? { kind: det.baseline.kind, params: det.baseline.params } : null,
-    backend: det.meta.backend ? { backend: det.meta.backend.backend, package: det.meta.backend.package, attempts: det.meta.backend.attempts } : null,
-    training: det.meta.phases.map((p) => ({ phase: p.phase, steps: p.steps, seconds: +p.seconds.toFixed(2), stepsPerSec: +p.stepsPerSec.toFixed(2), finalHeldOutNll: p.finalHeldOutNll, contrastAboveEps: p.contrastAboveEps })),
+    backend: det.meta.backend
+      ? {
+          backend: det.meta.backend.backend,
+          package: det.meta.backend.package,
+          attempts: det.meta.backend.attempts,
+        }
+      : null,
+    training: det.meta.phases.map((p) => ({
+      phase: p.phase,
+      steps: p.steps,
+      seconds: +p.seconds.toFixed(2),
+      stepsPerSec: +p.stepsPerSec.toFixed(2),
+      finalHeldOutNll: p.finalHeldOutNll,
+      contrastAboveEps: p.contrastAboveEps,
+    })),
     seed: det.meta.seed,
     dataHashes: det.meta.dataHashes,
-    rows: { inliers: det.meta.inlierRows, contrast: det.meta.contrastRows, contrastKind: det.meta.contrastKind },
+    rows: {
+      inliers: det.meta.inlierRows,
+      contrast: det.meta.contrastRows,
+      contrastKind: det.meta.contrastKind,
+    },
     seconds: det.meta.seconds,
     createdAt: det.meta.createdAt,
     appVersion: det.meta.appVersion,
@@ -268,20 +408,32 @@ async function cmdInfo(model: string | undefined, o: { json?: boolean }): Promis
     return;
   }
   const info = await initTfjs();
-  const s = { appVersion: appVersion(), node: process.version, platform: `${process.platform}-${process.arch}`, training: info };
+  const s = {
+    appVersion: appVersion(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    training: info,
+  };
   if (o.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
     return;
   }
-  const lines = [`CF Studio ${s.appVersion} · Node ${s.node} · ${s.platform}`, `training backend: ${info.backend} (${info.package}, tfjs ${info.tfjsVersion})`, 'backends tried:'];
-  for (const a of info.attempts) lines.push(`  ${a.ok ? '✓' : '✗'} ${a.name}${a.reason ? ` — ${a.reason}` : ''}`);
+  const lines = [
+    `CF Studio ${s.appVersion} · Node ${s.node} · ${s.platform}`,
+    `training backend: ${info.backend} (${info.package}, tfjs ${info.tfjsVersion})`,
+    'backends tried:',
+  ];
+  for (const a of info.attempts)
+    lines.push(`  ${a.ok ? '✓' : '✗'} ${a.name}${a.reason ? ` — ${a.reason}` : ''}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
 function formatSummary(s: Record<string, unknown>): string {
-  return Object.entries(s)
-    .map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
-    .join('\n') + '\n';
+  return (
+    Object.entries(s)
+      .map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
+      .join('\n') + '\n'
+  );
 }
 
 // ---------- program ----------
@@ -307,32 +459,57 @@ export function buildProgram(signal: AbortSignal): Command {
       .command('train')
       .description('train a detector on inlier rows and save it as a .cfdet file')
       .requiredOption('--inliers <file>', 'inlier features: CSV (header row, numeric columns) or .npy')
-      .option('--contrast <file|permutation>', "contrast features (same columns), or 'permutation' (column-shuffled inliers)")
+      .option(
+        '--contrast <file|permutation>',
+        "contrast features (same columns), or 'permutation' (column-shuffled inliers)",
+      )
       .requiredOption('--out <file>', 'where to write the model (.cfdet)')
-      .option('--label-column <name>', 'label column to exclude from the features; rows with label ≠ 0 are not trained on')
+      .option(
+        '--label-column <name>',
+        'label column to exclude from the features; rows with label ≠ 0 are not trained on',
+      )
       .option('--json', 'print a JSON summary of the trained model')
       .option('-q, --quiet', 'no progress output'),
   ).action((o) => cmdTrain(o, signal));
 
   program
     .command('score')
-    .description('score rows with a trained detector; writes a CSV with one score per row (higher = more anomalous)')
+    .description(
+      'score rows with a trained detector; writes a CSV with one score per row (higher = more anomalous)',
+    )
     .requiredOption('--model <file>', 'a .cfdet model file')
     .requiredOption('--input <file>', 'CSV or .npy with the same columns as the training data')
     .requiredOption('--out <file>', 'CSV to write (row, score, log_prob, label)')
-    .option('--label-column <name>', 'label column to exclude from the features (reported AUROC when present)')
+    .option(
+      '--label-column <name>',
+      'label column to exclude from the features (reported AUROC when present)',
+    )
     .option('-q, --quiet', 'no progress output')
     .action((o) => cmdScore(o));
 
   addModelOptions(
     program
       .command('eval')
-      .description("the paper's tabular protocol: seeded 60 % of normal rows train; other normal rows + all anomalies test; AUROC per method")
+      .description(
+        "the paper's tabular protocol: seeded 60 % of normal rows train; other normal rows + all anomalies test; AUROC per method",
+      )
       .requiredOption('--data <file>', 'labelled table (CSV)')
       .requiredOption('--label-column <name>', 'label column (0 = normal, 1 = anomaly)')
-      .option('--methods <list>', `comma-separated: ${METHODS.join(',')}`, methodListArg, ['cf', 'flow', 'ratio', 'mse', 'knn', 'kde', 'pca'] as Method[])
+      .option('--methods <list>', `comma-separated: ${METHODS.join(',')}`, methodListArg, [
+        'cf',
+        'flow',
+        'ratio',
+        'mse',
+        'knn',
+        'kde',
+        'pca',
+      ] as Method[])
       .option('--seeds <n>', 'number of seeds (splits) to average over', intArg('--seeds', 1, 100), 3)
-      .option('--train-share <x>', 'share of normal rows that train (default 0.6)', numArg('--train-share', 0.01, 0.99))
+      .option(
+        '--train-share <x>',
+        'share of normal rows that train (default 0.6)',
+        numArg('--train-share', 0.01, 0.99),
+      )
       .option('--json <file>', 'also write the results as JSON')
       .option('-q, --quiet', 'no progress output'),
     false,
@@ -366,7 +543,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${e.message}\n${e.hint ? `  fix: ${e.hint}\n` : ''}`);
       return 2;
     }
-    process.stderr.write(`internal error: ${(e as Error).message}\n${process.env.CFSTUDIO_DEBUG ? (e as Error).stack + '\n' : '  (set CFSTUDIO_DEBUG=1 for details; please report it)\n'}`);
+    process.stderr.write(
+      `internal error: ${(e as Error).message}\n${process.env.CFSTUDIO_DEBUG ? (e as Error).stack + '\n' : '  (set CFSTUDIO_DEBUG=1 for details; please report it)\n'}`,
+    );
     return 1;
   } finally {
     process.off('SIGINT', onSigint);

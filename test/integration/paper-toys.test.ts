@@ -10,7 +10,11 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTfjs } from '../../src/main/engine/backend/tfjsBackend';
-import { defaultDetectorConfig, fitDetector, type DetectorConfig } from '../../src/main/engine/detector/fitDetector';
+import {
+  defaultDetectorConfig,
+  fitDetector,
+  type DetectorConfig,
+} from '../../src/main/engine/detector/fitDetector';
 import type { Method } from '../../src/main/engine/detector/methods';
 import { scoreDetector } from '../../src/main/engine/detector/scoreDetector';
 import { auroc } from '../../src/main/engine/eval/auroc';
@@ -38,7 +42,8 @@ function config(method: Method, steps: number, eps = 0): DetectorConfig {
   return c;
 }
 
-const normPdf = (x: number, m: number, s: number) => Math.exp(-0.5 * ((x - m) / s) ** 2) / (s * Math.sqrt(2 * Math.PI));
+const normPdf = (x: number, m: number, s: number) =>
+  Math.exp(-0.5 * ((x - m) / s) ** 2) / (s * Math.sqrt(2 * Math.PI));
 
 describe('1D toy (paper Fig. 3)', () => {
   const xs: number[] = [];
@@ -51,7 +56,10 @@ describe('1D toy (paper Fig. 3)', () => {
   const tv = (f: number[], g: number[]) => 0.5 * f.reduce((a, v, i) => a + Math.abs(v - g[i]) * dx, 0);
 
   /** learned x-marginal: ∫ p(x, u) du on a grid (u ∈ [−6, 6]) */
-  function marginal(model: { spec: Parameters<typeof flowLogProb>[0]['spec']; params: Parameters<typeof flowLogProb>[0]['params'] }): number[] {
+  function marginal(model: {
+    spec: Parameters<typeof flowLogProb>[0]['spec'];
+    params: Parameters<typeof flowLogProb>[0]['params'];
+  }): number[] {
     const us: number[] = [];
     for (let u = -6; u <= 6; u += 0.1) us.push(u);
     const grid = new Float32Array(xs.length * us.length * 2);
@@ -74,14 +82,22 @@ describe('1D toy (paper Fig. 3)', () => {
   it('CF learns the normalized positive difference C·max(p − q, 0); Flow learns p', async () => {
     const inl = gaussian(100_000, [0, 0], [1, 1], 1);
     const con = gaussian(100_000, [1, 0], [2, 1], 2);
-    const cf = await fitDetector({ inliers: inl, columns: ['x', 'dummy'], contrast: con }, config('cf', 1500, -8));
-    const flow = await fitDetector({ inliers: inl, columns: ['x', 'dummy'], contrast: null }, config('flow', 800));
+    const cf = await fitDetector(
+      { inliers: inl, columns: ['x', 'dummy'], contrast: con },
+      config('cf', 1500, -8),
+    );
+    const flow = await fitDetector(
+      { inliers: inl, columns: ['x', 'dummy'], contrast: null },
+      config('flow', 800),
+    );
     const mCf = marginal(cf.flows[0]);
     const mFlow = marginal(flow.flows[0]);
     const tvCfTarget = tv(mCf, target);
     const tvCfP = tv(mCf, p);
     const tvFlowP = tv(mFlow, p);
-    console.log(`1D toy: TV(CF, positive difference) = ${tvCfTarget.toFixed(3)}, TV(CF, p) = ${tvCfP.toFixed(3)}, TV(Flow, p) = ${tvFlowP.toFixed(3)}, TV(p, target) = ${tv(p, target).toFixed(3)}`);
+    console.log(
+      `1D toy: TV(CF, positive difference) = ${tvCfTarget.toFixed(3)}, TV(CF, p) = ${tvCfP.toFixed(3)}, TV(Flow, p) = ${tvFlowP.toFixed(3)}, TV(p, target) = ${tv(p, target).toFixed(3)}`,
+    );
     // reference (PyTorch, 3000 steps, H=128): CF 0.047, Flow 0.002; measured here 0.046 / 0.001
     expect(tvCfTarget).toBeLessThan(0.08);
     expect(tvCfTarget).toBeLessThan(tvCfP * 0.6);
@@ -109,7 +125,10 @@ describe('2D toy (paper Fig. 4)', () => {
     const upperRight = ring(0, 90);
     const lowerLeft = ring(180, 270);
     const cf = await fitDetector({ inliers: inl, columns: ['a', 'b'], contrast: con }, config('cf', 800, -4));
-    const ratio = await fitDetector({ inliers: inl, columns: ['a', 'b'], contrast: con }, config('ratio', 800));
+    const ratio = await fitDetector(
+      { inliers: inl, columns: ['a', 'b'], contrast: con },
+      config('ratio', 800),
+    );
     const aurocOf = async (det: typeof cf, far: Matrix) => {
       const s = [...(await scoreDetector(det, test)).score, ...(await scoreDetector(det, far)).score];
       const labels = [...new Array(test.rows).fill(0), ...new Array(far.rows).fill(1)];
@@ -121,7 +140,9 @@ describe('2D toy (paper Fig. 4)', () => {
       cfLL: await aurocOf(cf, lowerLeft),
       ratioLL: await aurocOf(ratio, lowerLeft),
     };
-    console.log(`2D toy AUROC (inliers vs radius-6 points): upper right CF ${r.cfUR.toFixed(3)} ratio ${r.ratioUR.toFixed(3)}; lower left CF ${r.cfLL.toFixed(3)} ratio ${r.ratioLL.toFixed(3)}`);
+    console.log(
+      `2D toy AUROC (inliers vs radius-6 points): upper right CF ${r.cfUR.toFixed(3)} ratio ${r.ratioUR.toFixed(3)}; lower left CF ${r.cfLL.toFixed(3)} ratio ${r.ratioLL.toFixed(3)}`,
+    );
     // reference: upper right ratio 0.0, CF 1.0; lower left all 1.0
     expect(r.cfUR).toBeGreaterThan(0.95);
     expect(r.ratioUR).toBeLessThan(0.2);

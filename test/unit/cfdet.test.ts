@@ -15,24 +15,34 @@ describe('.cfdet model file', () => {
       const c = defaultDetectorConfig(method);
       c.flow = { ...c.flow, blocks: 2, hidden: 8 };
       c.train = { ...c.train, steps: 20, batchSize: 64 };
-      const det = await fitDetector({ inliers: x, columns: ['a', 'b', 'c', 'd'], contrast: 'permutation' }, c);
+      const det = await fitDetector(
+        { inliers: x, columns: ['a', 'b', 'c', 'd'], contrast: 'permutation' },
+        c,
+      );
       const back = decodeDetector(encodeDetector(det), 'mem.cfdet');
       expect(back.method).toBe(method);
       expect(back.meta.dataHashes).toEqual(det.meta.dataHashes);
       expect(back.flows.map((f) => f.spec)).toEqual(det.flows.map((f) => f.spec));
-      expect(Array.from((await scoreDetector(back, x)).score)).toEqual(Array.from((await scoreDetector(det, x)).score));
+      expect(Array.from((await scoreDetector(back, x)).score)).toEqual(
+        Array.from((await scoreDetector(det, x)).score),
+      );
       if (method === 'ratio') expect(back.meta.backend?.backend).toBe(det.meta.backend?.backend);
     });
   }
 
   it('rejects damaged, foreign and newer files with a UserError', async () => {
-    const det = await fitDetector({ inliers: x, columns: ['a', 'b', 'c', 'd'], contrast: null }, defaultDetectorConfig('mse'));
+    const det = await fitDetector(
+      { inliers: x, columns: ['a', 'b', 'c', 'd'], contrast: null },
+      defaultDetectorConfig('mse'),
+    );
     const buf = encodeDetector(det);
     const flipped = Buffer.from(buf);
     flipped[Math.floor(buf.length / 2)] ^= 1;
     expect(() => decodeDetector(flipped, 'f.cfdet')).toThrow(/damaged or was modified/);
     expect(() => decodeDetector(buf.subarray(0, buf.length - 10), 'f.cfdet')).toThrow(/damaged/);
-    expect(() => decodeDetector(Buffer.from('hello,world\n1,2\n'), 'f.cfdet')).toThrow(/not a CF Studio detector/);
+    expect(() => decodeDetector(Buffer.from('hello,world\n1,2\n'), 'f.cfdet')).toThrow(
+      /not a CF Studio detector/,
+    );
     expect(() => decodeDetector(Buffer.alloc(0), 'f.cfdet')).toThrow(UserError);
   });
 });

@@ -132,7 +132,11 @@ describe('CSV tables', () => {
 
   it('non-numeric cell names file, line and column', () => {
     const p = file('abc.csv', 'f0,f1,label\n1,2,0\n3,abc,0\n');
-    const e = userError(() => loadTable(p, { labelColumn: 'label' }), [p, 'line 3', 'column "f1"', '"abc"', 'not a number'], /numeric/);
+    const e = userError(
+      () => loadTable(p, { labelColumn: 'label' }),
+      [p, 'line 3', 'column "f1"', '"abc"', 'not a number'],
+      /numeric/,
+    );
     expect(e.message).not.toContain('label"');
   });
 
@@ -162,7 +166,11 @@ describe('CSV tables', () => {
 
   it('ragged rows: too few and too many cells', () => {
     const p = file('ragged.csv', 'f0,f1,f2\n1,2,3\n4,5\n');
-    userError(() => loadTable(p), [p, 'line 3', '2 cells', 'header (line 1) has 3 columns'], /one value per column/);
+    userError(
+      () => loadTable(p),
+      [p, 'line 3', '2 cells', 'header (line 1) has 3 columns'],
+      /one value per column/,
+    );
     const q = file('ragged2.csv', 'f0,f1\n1,2\n3,4\n5,6,7\n');
     userError(() => loadTable(q), [q, 'line 4', '3 cells']);
     const r = file('trailing.csv', 'f0,f1\n1,2,\n');
@@ -183,13 +191,20 @@ describe('CSV tables', () => {
 
   it('label column named but missing lists the available columns', () => {
     const p = file('nolabelcol.csv', 'f0,f1,Label\n1,2,0\n3,4,1\n');
-    userError(() => loadTable(p, { labelColumn: 'target' }), [p, '"target"', 'available columns', '"f0"', '"f1"', '"Label"']);
+    userError(
+      () => loadTable(p, { labelColumn: 'target' }),
+      [p, '"target"', 'available columns', '"f0"', '"f1"', '"Label"'],
+    );
     userError(() => loadTable(p, { labelColumn: 'label' }), ['"label"'], /did you mean "Label"/);
   });
 
   it('labels must be 0 or 1', () => {
     const p = file('labels.csv', 'f0,y\n1,0\n2,-1\n');
-    userError(() => loadTable(p, { labelColumn: 'y' }), [p, 'line 3', 'column "y"', '"-1"'], /0 \(normal\) or 1 \(anomaly\)/);
+    userError(
+      () => loadTable(p, { labelColumn: 'y' }),
+      [p, 'line 3', 'column "y"', '"-1"'],
+      /0 \(normal\) or 1 \(anomaly\)/,
+    );
     const q = file('labels2.csv', 'f0,y\n1,0\n2,yes\n');
     userError(() => loadTable(q, { labelColumn: 'y' }), [q, 'line 3', 'column "y"', 'yes']);
   });
@@ -241,7 +256,8 @@ describe('requireRows', () => {
 });
 
 describe('checkSameColumns', () => {
-  const train = () => loadTable(file('train.csv', 'f0,f1,f2,label\n1,2,3,0\n4,5,6,1\n'), { labelColumn: 'label' });
+  const train = () =>
+    loadTable(file('train.csv', 'f0,f1,f2,label\n1,2,3,0\n4,5,6,1\n'), { labelColumn: 'label' });
 
   it('accepts the same columns (label column may differ)', () => {
     const score = loadTable(file('score-ok.csv', 'f0,f1,f2\n1,2,3\n'));
@@ -250,7 +266,11 @@ describe('checkSameColumns', () => {
 
   it('different column count lists missing and extra columns', () => {
     const score = loadTable(file('score-few.csv', 'f0,f2\n1,3\n'));
-    userError(() => checkSameColumns(train(), score), ['score-few.csv', '2 feature columns', 'train.csv', 'has 3', 'missing: "f1"'], /same feature columns/);
+    userError(
+      () => checkSameColumns(train(), score),
+      ['score-few.csv', '2 feature columns', 'train.csv', 'has 3', 'missing: "f1"'],
+      /same feature columns/,
+    );
   });
 
   it('the label column read as a feature gets a specific hint', () => {
@@ -260,7 +280,10 @@ describe('checkSameColumns', () => {
 
   it('different names or order', () => {
     const renamed = loadTable(file('score-renamed.csv', 'f0,g1,f2\n1,2,3\n'));
-    userError(() => checkSameColumns(train(), renamed), ['score-renamed.csv', 'column 2 is "g1", expected "f1"']);
+    userError(
+      () => checkSameColumns(train(), renamed),
+      ['score-renamed.csv', 'column 2 is "g1", expected "f1"'],
+    );
     const swapped = loadTable(file('score-order.csv', 'f1,f0,f2\n1,2,3\n'));
     userError(() => checkSameColumns(train(), swapped), ['different order'], /Reorder/);
   });
@@ -294,53 +317,92 @@ describe('.npy', () => {
   });
 
   it('reads <f8, <i4, <i8 and format version 2/3', () => {
-    const f8 = parseNpy(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", f64([1, 2, 3, 4.5])), 'a.npy');
+    const f8 = parseNpy(
+      npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", f64([1, 2, 3, 4.5])),
+      'a.npy',
+    );
     expect(Array.from(f8.data)).toEqual([1, 2, 3, 4.5]);
     const i4 = Buffer.alloc(8);
     i4.writeInt32LE(-7, 0);
     i4.writeInt32LE(9, 4);
-    expect(Array.from(parseNpy(npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (1, 2), }", i4), 'b.npy').data)).toEqual([-7, 9]);
+    expect(
+      Array.from(
+        parseNpy(npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (1, 2), }", i4), 'b.npy').data,
+      ),
+    ).toEqual([-7, 9]);
     const i8 = Buffer.alloc(16);
     i8.writeBigInt64LE(-3n, 0);
     i8.writeBigInt64LE(12n, 8);
-    expect(Array.from(parseNpy(npyBytes("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 1), }", i8), 'c.npy').data)).toEqual([-3, 12]);
-    const v2 = parseNpy(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", f64([5, 6]), 2), 'd.npy');
+    expect(
+      Array.from(
+        parseNpy(npyBytes("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 1), }", i8), 'c.npy').data,
+      ),
+    ).toEqual([-3, 12]);
+    const v2 = parseNpy(
+      npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", f64([5, 6]), 2),
+      'd.npy',
+    );
     expect(Array.from(v2.data)).toEqual([5, 6]);
-    const v3 = parseNpy(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", f64([7, 8]), 3), 'e.npy');
+    const v3 = parseNpy(
+      npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", f64([7, 8]), 3),
+      'e.npy',
+    );
     expect(Array.from(v3.data)).toEqual([7, 8]);
   });
 
   it('wrong dtype', () => {
-    const p = file('u1.npy', npyBytes("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }", Buffer.alloc(4)));
+    const p = file(
+      'u1.npy',
+      npyBytes("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }", Buffer.alloc(4)),
+    );
     userError(() => loadTable(p), [p, "'|u1'", 'float32'], /astype\('<f4'\)/);
-    const s = file('str.npy', npyBytes("{'descr': '<U3', 'fortran_order': False, 'shape': (1, 1), }", Buffer.alloc(12)));
+    const s = file(
+      'str.npy',
+      npyBytes("{'descr': '<U3', 'fortran_order': False, 'shape': (1, 1), }", Buffer.alloc(12)),
+    );
     userError(() => readNpy(s), [s, "'<U3'"]);
   });
 
   it('big-endian', () => {
-    const p = file('be.npy', npyBytes("{'descr': '>f8', 'fortran_order': False, 'shape': (1, 1), }", Buffer.alloc(8)));
+    const p = file(
+      'be.npy',
+      npyBytes("{'descr': '>f8', 'fortran_order': False, 'shape': (1, 1), }", Buffer.alloc(8)),
+    );
     userError(() => readNpy(p), [p, 'big-endian'], /astype\('<f4'\)/);
   });
 
   it('Fortran order', () => {
-    const p = file('fortran.npy', npyBytes("{'descr': '<f8', 'fortran_order': True, 'shape': (1, 2), }", f64([1, 2])));
+    const p = file(
+      'fortran.npy',
+      npyBytes("{'descr': '<f8', 'fortran_order': True, 'shape': (1, 2), }", f64([1, 2])),
+    );
     userError(() => readNpy(p), [p, 'Fortran'], /ascontiguousarray/);
   });
 
   it('1-D array', () => {
-    const p = file('1d.npy', npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", f64([1, 2, 3])));
+    const p = file(
+      '1d.npy',
+      npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", f64([1, 2, 3])),
+    );
     userError(() => loadTable(p), [p, '1-D', '(3,)'], /reshape\(-1, 1\)/);
   });
 
   it('3-D array', () => {
-    const p = file('3d.npy', npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1, 2), }", f64([1, 2, 3, 4])));
+    const p = file(
+      '3d.npy',
+      npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1, 2), }", f64([1, 2, 3, 4])),
+    );
     userError(() => loadTable(p), [p, '3-D', '(2, 1, 2)'], /reshape\(len\(x\), -1\)/);
   });
 
   it('truncated data and truncated header', () => {
     const full = encodeNpy({ rows: 4, cols: 3, data: new Float32Array(12) });
     const p = file('trunc.npy', full.subarray(0, full.length - 10));
-    userError(() => loadTable(p), [p, 'truncated', '(4, 3)', '48 data bytes', 'only 38', '3 of 4 rows'], /cut off/);
+    userError(
+      () => loadTable(p),
+      [p, 'truncated', '(4, 3)', '48 data bytes', 'only 38', '3 of 4 rows'],
+      /cut off/,
+    );
     const q = file('trunc-head.npy', full.subarray(0, 30));
     userError(() => readNpy(q), [q, 'truncated', 'header']);
   });
@@ -361,7 +423,10 @@ describe('.npy', () => {
   });
 
   it('NaN in npy names row and column; label column with .npy is an error', () => {
-    const p = file('nan.npy', npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", f64([1, 2, 3, NaN])));
+    const p = file(
+      'nan.npy',
+      npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", f64([1, 2, 3, NaN])),
+    );
     userError(() => loadTable(p), [p, 'row 2', 'column 2', 'NaN'], /isfinite/);
     const q = path.join(dir, 'lab.npy');
     writeNpy(q, { rows: 2, cols: 2, data: new Float32Array(4) });
@@ -430,12 +495,19 @@ describe('standardizer', () => {
 
   it('all columns constant is an error', () => {
     const x: Matrix = { rows: 3, cols: 2, data: new Float32Array([1, 2, 1, 2, 1, 2]) };
-    userError(() => fitStandardizer(x, ['a', 'b'], 'median-iqr', '"train.csv"'), ['All 2 feature columns', 'constant', '"train.csv"'], /right file/);
+    userError(
+      () => fitStandardizer(x, ['a', 'b'], 'median-iqr', '"train.csv"'),
+      ['All 2 feature columns', 'constant', '"train.csv"'],
+      /right file/,
+    );
   });
 
   it('applying to data with the wrong column count names expected vs got', () => {
     const s = fitStandardizer(randomMatrix(10, 3, 1), ['a', 'b', 'c'], 'mean-std');
-    userError(() => applyStandardizer(s, randomMatrix(4, 2, 2), '"score.csv"'), ['"score.csv"', 'expected 3', 'got 2', 'a, b, c']);
+    userError(
+      () => applyStandardizer(s, randomMatrix(4, 2, 2), '"score.csv"'),
+      ['"score.csv"', 'expected 3', 'got 2', 'a, b, c'],
+    );
   });
 
   it('l2Normalize makes rows unit length and leaves zero rows zero', () => {
@@ -473,8 +545,14 @@ describe('splits', () => {
 
   it('protocol split errors: bad share, too few normals, no anomalies', () => {
     userError(() => tabularProtocolSplit(labels, 1.5, 0), ['1.5']);
-    userError(() => tabularProtocolSplit(new Float32Array([0, 1, 1]), 0.6, 0, '"x.csv"'), ['"x.csv"', '1 normal row']);
-    userError(() => tabularProtocolSplit(new Float32Array(10), 0.6, 0, '"x.csv"'), ['"x.csv"', 'no anomalies']);
+    userError(
+      () => tabularProtocolSplit(new Float32Array([0, 1, 1]), 0.6, 0, '"x.csv"'),
+      ['"x.csv"', '1 normal row'],
+    );
+    userError(
+      () => tabularProtocolSplit(new Float32Array(10), 0.6, 0, '"x.csv"'),
+      ['"x.csv"', 'no anomalies'],
+    );
   });
 
   it('holdOut sizes and determinism', () => {

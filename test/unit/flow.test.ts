@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTfjs } from '../../src/main/engine/backend/tfjsBackend';
-import { buildInverseGraph, buildLogProbGraph, flowParamShapes, LOG_2PI } from '../../src/main/engine/flow/flowGraph';
+import {
+  buildInverseGraph,
+  buildLogProbGraph,
+  flowParamShapes,
+  LOG_2PI,
+} from '../../src/main/engine/flow/flowGraph';
 import { flowInverse, flowLogProb, flowSample, paramTensors } from '../../src/main/engine/flow/flowModel';
 import { validateGraph } from '../../src/main/engine/flow/graph';
 import { initFlowParams, type ParamMap } from '../../src/main/engine/flow/params';
@@ -20,13 +25,19 @@ beforeAll(async () => {
 });
 
 /** A flow far from the identity: random last layers and global affine. */
-function randomFlow(dim: number, seed: number, blocks = 3, hidden = 16): { spec: FlowSpec; params: ParamMap } {
+function randomFlow(
+  dim: number,
+  seed: number,
+  blocks = 3,
+  hidden = 16,
+): { spec: FlowSpec; params: ParamMap } {
   const spec = makeFlowSpec(dim, { blocks, hidden, lastLayerInit: 'scaled' }, seed);
   const params = initFlowParams(spec, seed);
   const rng = new Rng(seed + 99);
   for (const [k, v] of Object.entries(params)) {
     if (k.endsWith('w3')) for (let i = 0; i < v.length; i++) v[i] = rng.normal() * 0.3;
-    if (k.endsWith('b3') || k.endsWith('beta') || k.endsWith('gamma')) for (let i = 0; i < v.length; i++) v[i] = rng.normal() * 0.5;
+    if (k.endsWith('b3') || k.endsWith('beta') || k.endsWith('gamma'))
+      for (let i = 0; i < v.length; i++) v[i] = rng.normal() * 0.5;
   }
   return { spec, params };
 }
@@ -88,15 +99,22 @@ describe('flow graph', () => {
   it('tfjs executor matches the float64 reference executor', () => {
     const { spec, params } = randomFlow(6, 5);
     const x = randomMatrix(20, 6, 8);
-    const ref = runRefGraph(buildLogProbGraph(spec), { ...refFeeds(spec, params), x: refTensor([20, 6], x.data) }).logp;
+    const ref = runRefGraph(buildLogProbGraph(spec), {
+      ...refFeeds(spec, params),
+      x: refTensor([20, 6], x.data),
+    }).logp;
     const ours = flowLogProb({ spec, params }, x);
-    for (let i = 0; i < 20; i++) expect(Math.abs(ours[i] - ref.data[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref.data[i])));
+    for (let i = 0; i < 20; i++)
+      expect(Math.abs(ours[i] - ref.data[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref.data[i])));
   });
 
   it('is exactly invertible: f⁻¹(f(x)) = x (float64 < 1e-10, tfjs float32 < 1e-4)', () => {
     const { spec, params } = randomFlow(5, 11);
     const x = randomMatrix(50, 5, 12);
-    const env = runRefGraph(buildLogProbGraph(spec), { ...refFeeds(spec, params), x: refTensor([50, 5], x.data) });
+    const env = runRefGraph(buildLogProbGraph(spec), {
+      ...refFeeds(spec, params),
+      x: refTensor([50, 5], x.data),
+    });
     const z = env.z;
     const back = runRefGraph(buildInverseGraph(spec), { ...refFeeds(spec, params), z }).x;
     let maxRef = 0;
@@ -104,7 +122,8 @@ describe('flow graph', () => {
     expect(maxRef).toBeLessThan(1e-10);
     const back32 = flowInverse({ spec, params }, { rows: 50, cols: 5, data: Float32Array.from(z.data) });
     let max32 = 0;
-    for (let i = 0; i < back32.data.length; i++) max32 = Math.max(max32, Math.abs(back32.data[i] - x.data[i]));
+    for (let i = 0; i < back32.data.length; i++)
+      max32 = Math.max(max32, Math.abs(back32.data[i] - x.data[i]));
     expect(max32).toBeLessThan(1e-4);
   });
 
@@ -159,11 +178,14 @@ describe('objectives', () => {
           }
           return runTfGraph(graph, feeds).loss as tf.Scalar;
         };
-        return tf.grads(f)(names.map((n) => pt[n])).map((g) => g.dataSync() as Float32Array);
+        return tf
+          .grads(f)(names.map((n) => pt[n]))
+          .map((g) => g.dataSync() as Float32Array);
       });
     const gCf = gradsOf(cf, true, 0);
     const gNll = gradsOf(nll, false, 0);
-    for (let i = 0; i < gCf.length; i++) for (let j = 0; j < gCf[i].length; j++) expect(gCf[i][j]).toBeCloseTo(gNll[i][j], 5);
+    for (let i = 0; i < gCf.length; i++)
+      for (let j = 0; j < gCf[i].length; j++) expect(gCf[i][j]).toBeCloseTo(gNll[i][j], 5);
     // with ε far below, the contrast term is active and the gradients differ
     const gActive = gradsOf(cf, true, -1e6);
     const diff = gActive.reduce((a, g, i) => a + g.reduce((b, v, j) => b + Math.abs(v - gNll[i][j]), 0), 0);
@@ -174,17 +196,31 @@ describe('objectives', () => {
 describe('trainer', () => {
   const spec = makeFlowSpec(3, { blocks: 2, hidden: 16 }, 0);
   const data = randomMatrix(300, 3, 5, 2);
-  const base = { spec, objective: nllObjective, inliers: data, heldOut: null, contrast: null, init: initFlowParams(spec, 0), dataInit: true };
+  const base = {
+    spec,
+    objective: nllObjective,
+    inliers: data,
+    heldOut: null,
+    contrast: null,
+    init: initFlowParams(spec, 0),
+    dataInit: true,
+  };
 
   it('data-dependent init standardizes each block output on the init batch', () => {
     const params = initFlowParams(spec, 0);
     dataInitAffine(spec, params, data);
     const env = tf.tidy(() => {
-      const out = runTfGraph(buildLogProbGraph(spec), { ...paramTensors(spec, params), x: tf.tensor2d(data.data, [300, 3]) });
+      const out = runTfGraph(buildLogProbGraph(spec), {
+        ...paramTensors(spec, params),
+        x: tf.tensor2d(data.data, [300, 3]),
+      });
       const pre = out['b0.pre_affine'];
       const g = tf.softplus(out['b0.gamma']);
       const ya = tf.add(tf.mul(pre, g), out['b0.beta']);
-      return { mean: tf.mean(ya, 0).dataSync(), sd: tf.sqrt(tf.mean(tf.square(tf.sub(ya, tf.mean(ya, 0))), 0)).dataSync() };
+      return {
+        mean: tf.mean(ya, 0).dataSync(),
+        sd: tf.sqrt(tf.mean(tf.square(tf.sub(ya, tf.mean(ya, 0))), 0)).dataSync(),
+      };
     });
     for (let j = 0; j < 3; j++) {
       expect(Math.abs(env.mean[j])).toBeLessThan(1e-3);
@@ -221,11 +257,17 @@ describe('trainer', () => {
       return { ...m, data: d };
     };
     const seen: number[] = [];
-    const r = await trainFlow({ ...base, inliers: bimodal(data), heldOut: bimodal(randomMatrix(100, 3, 77, 2)), config: { ...DEFAULT_TRAIN, steps: 300, batchSize: 64, evalEvery: 50 }, onProgress: (p) => {
-      seen.push(p.step);
-      expect(p.stepsPerSec).toBeGreaterThan(0);
-      expect(p.etaSeconds).toBeGreaterThanOrEqual(0);
-    } });
+    const r = await trainFlow({
+      ...base,
+      inliers: bimodal(data),
+      heldOut: bimodal(randomMatrix(100, 3, 77, 2)),
+      config: { ...DEFAULT_TRAIN, steps: 300, batchSize: 64, evalEvery: 50 },
+      onProgress: (p) => {
+        seen.push(p.step);
+        expect(p.stepsPerSec).toBeGreaterThan(0);
+        expect(p.etaSeconds).toBeGreaterThanOrEqual(0);
+      },
+    });
     expect(seen.at(-1)).toBe(300);
     const held = r.history.filter((h) => h.heldOutNll !== null).map((h) => h.heldOutNll!);
     // Gaussian fit of x2 (sd ≈ 1.4) vs the true conditional (sd 0.3): the NLL must drop by > 0.5
@@ -237,7 +279,11 @@ describe('trainer', () => {
     const sd = [0.5, 2, 1];
     const g = randomMatrix(2000, 3, 41);
     for (let i = 0; i < g.data.length; i++) g.data[i] = mu[i % 3] + sd[i % 3] * g.data[i];
-    const r = await trainFlow({ ...base, inliers: g, config: { ...DEFAULT_TRAIN, steps: 50, batchSize: 256 } });
+    const r = await trainFlow({
+      ...base,
+      inliers: g,
+      config: { ...DEFAULT_TRAIN, steps: 50, batchSize: 256 },
+    });
     const s = flowSample({ spec, params: r.params }, 4000, 9);
     for (let j = 0; j < 3; j++) {
       let m = 0;
@@ -255,13 +301,33 @@ describe('trainer', () => {
   it('stops with a clear error when the loss becomes NaN/Inf', async () => {
     const bad = randomMatrix(300, 3, 5, 2);
     bad.data[7] = 3e38; // overflows to Inf inside the flow
-    await expect(trainFlow({ ...base, inliers: bad, dataInit: false, config: { ...DEFAULT_TRAIN, steps: 50, batchSize: 300 } })).rejects.toThrow(UserError);
-    await expect(trainFlow({ ...base, inliers: bad, dataInit: false, config: { ...DEFAULT_TRAIN, steps: 50, batchSize: 300 } })).rejects.toThrow(/diverged at step 1/);
+    await expect(
+      trainFlow({
+        ...base,
+        inliers: bad,
+        dataInit: false,
+        config: { ...DEFAULT_TRAIN, steps: 50, batchSize: 300 },
+      }),
+    ).rejects.toThrow(UserError);
+    await expect(
+      trainFlow({
+        ...base,
+        inliers: bad,
+        dataInit: false,
+        config: { ...DEFAULT_TRAIN, steps: 50, batchSize: 300 },
+      }),
+    ).rejects.toThrow(/diverged at step 1/);
   });
 
   it('can be cancelled through an AbortSignal', async () => {
     const ac = new AbortController();
-    const run = trainFlow({ ...base, config: { ...DEFAULT_TRAIN, steps: 100_000, batchSize: 64 }, signal: ac.signal, progressEvery: 5, onProgress: (p) => p.step >= 20 && ac.abort() });
+    const run = trainFlow({
+      ...base,
+      config: { ...DEFAULT_TRAIN, steps: 100_000, batchSize: 64 },
+      signal: ac.signal,
+      progressEvery: 5,
+      onProgress: (p) => p.step >= 20 && ac.abort(),
+    });
     await expect(run).rejects.toThrow(CancelledError);
   });
 });

@@ -52,7 +52,11 @@ async function tryWasm(): Promise<void> {
 async function choose(): Promise<BackendInfo> {
   const forced = process.env.CFSTUDIO_BACKEND;
   const candidates: { name: string; pkg: string; load: () => Promise<void> }[] = [
-    { name: 'tensorflow', pkg: '@tensorflow/tfjs-node-gpu', load: () => tryNative('@tensorflow/tfjs-node-gpu') },
+    {
+      name: 'tensorflow',
+      pkg: '@tensorflow/tfjs-node-gpu',
+      load: () => tryNative('@tensorflow/tfjs-node-gpu'),
+    },
     { name: 'tensorflow', pkg: '@tensorflow/tfjs-node', load: () => tryNative('@tensorflow/tfjs-node') },
     { name: 'wasm', pkg: '@tensorflow/tfjs-backend-wasm', load: tryWasm },
     {

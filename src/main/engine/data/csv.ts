@@ -45,9 +45,7 @@ export function sniffDelimiter(text: string): Delimiter {
   return best;
 }
 
-type Cell =
-  | { ok: true; value: number }
-  | { ok: false; problem: string; hint: string };
+type Cell = { ok: true; value: number } | { ok: false; problem: string; hint: string };
 
 /** Parse one cell strictly: decimal numbers only, finite and representable as float32. */
 function parseCell(raw: string, delimiter: Delimiter, singleColumn: boolean): Cell {
@@ -75,7 +73,8 @@ function parseCell(raw: string, delimiter: Delimiter, singleColumn: boolean): Ce
   let hint =
     'Every feature column must be numeric: fix the cell, drop the row, or encode a categorical column as numbers (e.g. one-hot) before loading.';
   if (/^[+-]?\d+,\d+$/.test(s) && delimiter !== ',') {
-    hint = "Use '.' as the decimal separator (e.g. 1.5, not 1,5); re-export the file with a '.' decimal point.";
+    hint =
+      "Use '.' as the decimal separator (e.g. 1.5, not 1,5); re-export the file with a '.' decimal point.";
   } else if (/^[+-]?\d{1,3}(?:[,' ]\d{3})+(?:\.\d+)?$/.test(s)) {
     hint = 'Remove thousands separators (write 1234567.5, not 1,234,567.5).';
   } else if (singleColumn && /\s/.test(s)) {

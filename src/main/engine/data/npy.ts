@@ -118,7 +118,10 @@ export function parseNpy(buf: Buffer, name: string): Matrix {
     .filter((s) => s.length > 0)
     .map((s) => Number(s));
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new UserError(`"${name}" has an invalid shape in its header: (${shapeMatch[1]})`, `Save the array again with ${RESAVE}.`);
+    throw new UserError(
+      `"${name}" has an invalid shape in its header: (${shapeMatch[1]})`,
+      `Save the array again with ${RESAVE}.`,
+    );
   }
   const shapeText = `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
   if (shape.length === 0) {

@@ -144,5 +144,7 @@ export function applyStandardizer(s: Standardizer, x: Matrix, source = 'the data
 }
 
 function listNames(names: string[]): string {
-  return names.length <= 8 ? names.join(', ') : `${names.slice(0, 8).join(', ')}, … (${names.length - 8} more)`;
+  return names.length <= 8
+    ? names.join(', ')
+    : `${names.slice(0, 8).join(', ')}, … (${names.length - 8} more)`;
 }

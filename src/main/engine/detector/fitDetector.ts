@@ -13,7 +13,14 @@ import { makeFlowSpec, DEFAULT_FLOW, type FlowSpecOptions } from '../flow/spec';
 import { cfObjective } from '../train/objectives/cf';
 import { nllObjective } from '../train/objectives/nll';
 import { oeObjective } from '../train/objectives/oe';
-import { DEFAULT_TRAIN, trainFlow, type Contrast, type TrainConfig, type TrainProgress, type TrainResult } from '../train/trainer';
+import {
+  DEFAULT_TRAIN,
+  trainFlow,
+  type Contrast,
+  type TrainConfig,
+  type TrainProgress,
+  type TrainResult,
+} from '../train/trainer';
 import { UserError } from '../util/errors';
 import { matrixHash } from '../util/hash';
 import { takeRows, type Matrix } from '../util/matrix';
@@ -37,7 +44,10 @@ export interface DetectorConfig {
   preprocess: PreprocessKind;
 }
 
-export function defaultDetectorConfig(method: Method, preprocess: PreprocessKind = 'standardize'): DetectorConfig {
+export function defaultDetectorConfig(
+  method: Method,
+  preprocess: PreprocessKind = 'standardize',
+): DetectorConfig {
   return {
     method,
     flow: { ...DEFAULT_FLOW },
@@ -74,14 +84,24 @@ export function permutationSample(x: Matrix, rows: number, rng: Rng): Matrix {
   return { rows, cols: x.cols, data: out };
 }
 
-export async function fitDetector(input: FitInput, config: DetectorConfig, opts: FitOptions = {}): Promise<Detector> {
+export async function fitDetector(
+  input: FitInput,
+  config: DetectorConfig,
+  opts: FitOptions = {},
+): Promise<Detector> {
   const { method } = config;
   const source = input.source ?? 'the inlier data';
   if (input.inliers.rows < 2) {
-    throw new UserError(`${source} has ${input.inliers.rows} row(s); training needs at least 2`, 'provide more inlier rows');
+    throw new UserError(
+      `${source} has ${input.inliers.rows} row(s); training needs at least 2`,
+      'provide more inlier rows',
+    );
   }
   if (CONTRAST_METHODS.includes(method) && input.contrast === null) {
-    throw new UserError(`method '${method}' needs contrast data`, 'pass --contrast FILE, or --contrast permutation for tables');
+    throw new UserError(
+      `method '${method}' needs contrast data`,
+      'pass --contrast FILE, or --contrast permutation for tables',
+    );
   }
   const t0 = performance.now();
   const preprocessing = fitPreprocessing(config.preprocess, input.inliers, input.columns, source);
@@ -124,8 +144,14 @@ export async function fitDetector(input: FitInput, config: DetectorConfig, opts:
 
   if (!FLOW_METHODS.includes(method)) {
     let c: Matrix | null = null;
-    if (method === 'mse-ratio') c = contrast === 'permutation' ? permutationSample(x, x.rows, rng) : (contrast as Matrix);
-    detector.baseline = fitBaseline(method as Exclude<Method, 'cf' | 'flow' | 'ratio' | 'oe'>, x, c, config.baseline);
+    if (method === 'mse-ratio')
+      c = contrast === 'permutation' ? permutationSample(x, x.rows, rng) : (contrast as Matrix);
+    detector.baseline = fitBaseline(
+      method as Exclude<Method, 'cf' | 'flow' | 'ratio' | 'oe'>,
+      x,
+      c,
+      config.baseline,
+    );
     meta.seconds = (performance.now() - t0) / 1000;
     return detector;
   }
@@ -160,14 +186,25 @@ export async function fitDetector(input: FitInput, config: DetectorConfig, opts:
     meta.phases.push(summarize(phase, r));
     return r;
   };
-  const flowOf = (role: DetectorFlow['role'], r: TrainResult): DetectorFlow => ({ role, spec, params: r.params });
+  const flowOf = (role: DetectorFlow['role'], r: TrainResult): DetectorFlow => ({
+    role,
+    spec,
+    params: r.params,
+  });
 
   if (method === 'flow') {
     detector.flows.push(flowOf('inlier', await run('flow', {})));
   } else if (method === 'ratio') {
     detector.flows.push(flowOf('inlier', await run('inlier flow', {})));
-    const c = contrast === 'permutation' ? permutationSample(train, Math.max(train.rows, 2048), rng.fork()) : (contrast as Matrix);
-    const r = await run('contrast flow', { inliers: c, heldOut: null, config: { ...config.train, seed: config.train.seed + 7 } });
+    const c =
+      contrast === 'permutation'
+        ? permutationSample(train, Math.max(train.rows, 2048), rng.fork())
+        : (contrast as Matrix);
+    const r = await run('contrast flow', {
+      inliers: c,
+      heldOut: null,
+      config: { ...config.train, seed: config.train.seed + 7 },
+    });
     detector.flows.push(flowOf('contrast', r));
   } else if (method === 'oe') {
     const base = await run('flow', {});
@@ -185,14 +222,23 @@ export async function fitDetector(input: FitInput, config: DetectorConfig, opts:
     if (config.eps.mode === 'fixed') eps = { mode: 'fixed', value: config.eps.value };
     else {
       if (!held || held.rows < 10) {
-        throw new UserError('auto ε needs held-out inliers (at least 10 rows)', 'use a fixed ε (--eps 0) or more inlier rows');
+        throw new UserError(
+          'auto ε needs held-out inliers (at least 10 rows)',
+          'use a fixed ε (--eps 0) or more inlier rows',
+        );
       }
       // paper: train a plain flow, take a quantile of the inliers' log-density, add an offset.
       // We take it on held-out inliers (METHOD §3: on training inliers it sits too high).
       const pre = await run('auto-ε flow', {});
       const lp = flowLogProb({ spec, params: pre.params }, held);
       const q = quantile(lp, config.eps.quantile);
-      eps = { mode: 'auto', value: q + config.eps.offset, quantile: config.eps.quantile, offset: config.eps.offset, heldOutQuantileLogp: q };
+      eps = {
+        mode: 'auto',
+        value: q + config.eps.offset,
+        quantile: config.eps.quantile,
+        offset: config.eps.offset,
+        heldOutQuantileLogp: q,
+      };
     }
     detector.eps = eps;
     const r = await run('cf', { objective: cfObjective, contrast, eps: eps.value });

@@ -15,7 +15,12 @@ export type Preprocessing =
   | { kind: 'l2'; inputDim: number; columns: string[] }
   | { kind: 'none'; inputDim: number; columns: string[] };
 
-export function fitPreprocessing(kind: PreprocessKind, x: Matrix, columns: string[], source: string): Preprocessing {
+export function fitPreprocessing(
+  kind: PreprocessKind,
+  x: Matrix,
+  columns: string[],
+  source: string,
+): Preprocessing {
   switch (kind) {
     case 'standardize':
       return { kind, standardizer: fitStandardizer(x, columns, 'mean-std', source) };

@@ -17,7 +17,11 @@ export interface DetectorScores {
   logProb: Float32Array | null;
 }
 
-export async function scoreDetector(det: Detector, raw: Matrix, source = 'the input'): Promise<DetectorScores> {
+export async function scoreDetector(
+  det: Detector,
+  raw: Matrix,
+  source = 'the input',
+): Promise<DetectorScores> {
   const x = applyPreprocessing(det.preprocessing, raw, source);
   if (det.baseline) return { score: scoreBaseline(det.baseline, x), logProb: null };
   await initTfjs();

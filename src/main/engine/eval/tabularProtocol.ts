@@ -37,19 +37,28 @@ export async function runTabularProtocol(
   methods: Method[],
   seeds: number[],
   configFor: (m: Method, seed: number) => DetectorConfig,
-  opts: FitOptions & { trainShare?: number; onMethodDone?: (m: Method, seed: number, auroc: number) => void } = {},
+  opts: FitOptions & {
+    trainShare?: number;
+    onMethodDone?: (m: Method, seed: number, auroc: number) => void;
+  } = {},
 ): Promise<ProtocolResult> {
   const labels = table.labels!;
   const trainShare = opts.trainShare ?? 0.6;
   const results = new Map<Method, MethodResult>();
-  for (const m of methods) results.set(m, { method: m, aurocs: [], mean: NaN, std: NaN, seconds: [], notes: [], backend: null });
+  for (const m of methods)
+    results.set(m, { method: m, aurocs: [], mean: NaN, std: NaN, seconds: [], notes: [], backend: null });
   for (const seed of seeds) {
     const split = tabularProtocolSplit(labels, trainShare, seed, table.source);
     const train = takeRows(table.x, split.train);
     const test = takeRows(table.x, split.testIdx);
     for (const m of methods) {
       const det = await fitDetector(
-        { inliers: train, columns: table.columns, contrast: CONTRAST_METHODS.includes(m) ? 'permutation' : null, source: table.source },
+        {
+          inliers: train,
+          columns: table.columns,
+          contrast: CONTRAST_METHODS.includes(m) ? 'permutation' : null,
+          source: table.source,
+        },
         configFor(m, seed),
         opts,
       );

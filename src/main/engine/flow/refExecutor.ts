@@ -70,7 +70,8 @@ function run(node: GraphNode, ins: RefTensor[]): RefTensor {
       const [n, c] = ins[0].shape;
       const w = at.end! - at.start!;
       const out = new Float64Array(n * w);
-      for (let r = 0; r < n; r++) for (let j = 0; j < w; j++) out[r * w + j] = ins[0].data[r * c + at.start! + j];
+      for (let r = 0; r < n; r++)
+        for (let j = 0; j < w; j++) out[r * w + j] = ins[0].data[r * c + at.start! + j];
       return { shape: [n, w], data: out };
     }
     case 'SliceRows': {
@@ -120,7 +121,10 @@ function run(node: GraphNode, ins: RefTensor[]): RefTensor {
     case 'SumAll':
       return { shape: [], data: Float64Array.of(ins[0].data.reduce((a, b) => a + b, 0)) };
     case 'Mean':
-      return { shape: [], data: Float64Array.of(ins[0].data.reduce((a, b) => a + b, 0) / ins[0].data.length) };
+      return {
+        shape: [],
+        data: Float64Array.of(ins[0].data.reduce((a, b) => a + b, 0) / ins[0].data.length),
+      };
     default:
       throw new Error(`ref executor: op ${node.op} not implemented`);
   }
@@ -132,6 +136,10 @@ export function runRefGraph(graph: Graph, feeds: Record<string, RefTensor>): Rec
   for (const d of [...graph.inputs, ...graph.params]) {
     if (!env[d.name]) throw new Error(`ref executor: missing feed ${d.name}`);
   }
-  for (const node of graph.nodes) env[node.output] = run(node, node.inputs.map((i) => env[i]));
+  for (const node of graph.nodes)
+    env[node.output] = run(
+      node,
+      node.inputs.map((i) => env[i]),
+    );
   return env;
 }

@@ -48,7 +48,10 @@ function permute(x: tf.Tensor, perm: number[]): tf.Tensor {
   const { p, pt } = permMatrices(perm);
   const f = tf.customGrad((xx, save) => {
     void save;
-    return { value: tf.matMul(xx as tf.Tensor2D, p), gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, pt) };
+    return {
+      value: tf.matMul(xx as tf.Tensor2D, p),
+      gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, pt),
+    };
   }) as (x: tf.Tensor) => tf.Tensor;
   return f(x);
 }
@@ -115,6 +118,10 @@ export function runTfGraph(graph: Graph, feeds: TfEnv): TfEnv {
   for (const d of [...graph.inputs, ...graph.params]) {
     if (!env[d.name]) throw new Error(`tfjs executor: missing feed ${d.name}`);
   }
-  for (const node of graph.nodes) env[node.output] = run(node, node.inputs.map((i) => env[i]));
+  for (const node of graph.nodes)
+    env[node.output] = run(
+      node,
+      node.inputs.map((i) => env[i]),
+    );
   return env;
 }

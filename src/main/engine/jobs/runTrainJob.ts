@@ -32,7 +32,11 @@ function defaultWorker(): { file: string; workerData?: { tsEntry: string } } {
   return { file: here.replace(/runTrainJob\.[cm]?js$/, 'trainWorker.js') };
 }
 
-export function runTrainJob(input: FitInput, config: DetectorConfig, opts: TrainJobOptions = {}): Promise<Detector> {
+export function runTrainJob(
+  input: FitInput,
+  config: DetectorConfig,
+  opts: TrainJobOptions = {},
+): Promise<Detector> {
   const w = opts.workerFile ? { file: opts.workerFile } : defaultWorker();
   const worker = new Worker(w.file, { workerData: 'workerData' in w ? w.workerData : undefined });
   return new Promise<Detector>((resolve, reject) => {
@@ -52,7 +56,8 @@ export function runTrainJob(input: FitInput, config: DetectorConfig, opts: Train
     opts.signal?.addEventListener('abort', onAbort);
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'progress') opts.onProgress?.(m.progress);
-      else if (m.type === 'done') finish(() => resolve(decodeDetector(Buffer.from(m.detector), 'the trained detector')));
+      else if (m.type === 'done')
+        finish(() => resolve(decodeDetector(Buffer.from(m.detector), 'the trained detector')));
       else
         finish(() =>
           reject(
@@ -65,7 +70,14 @@ export function runTrainJob(input: FitInput, config: DetectorConfig, opts: Train
         );
     });
     worker.on('error', (e) => finish(() => reject(e)));
-    worker.on('exit', (code) => finish(() => reject(new Error(`training worker exited unexpectedly (code ${code})`))));
-    worker.postMessage({ type: 'start', input, config, appVersion: opts.appVersion ?? '0.0.0' } satisfies ToWorker);
+    worker.on('exit', (code) =>
+      finish(() => reject(new Error(`training worker exited unexpectedly (code ${code})`))),
+    );
+    worker.postMessage({
+      type: 'start',
+      input,
+      config,
+      appVersion: opts.appVersion ?? '0.0.0',
+    } satisfies ToWorker);
   });
 }

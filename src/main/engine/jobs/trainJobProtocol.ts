@@ -5,9 +5,16 @@
 import type { DetectorConfig, FitInput } from '../detector/fitDetector';
 import type { TrainProgress } from '../train/trainer';
 
-export type ToWorker = { type: 'start'; input: FitInput; config: DetectorConfig; appVersion: string } | { type: 'cancel' };
+export type ToWorker =
+  { type: 'start'; input: FitInput; config: DetectorConfig; appVersion: string } | { type: 'cancel' };
 
 export type FromWorker =
   | { type: 'progress'; progress: TrainProgress }
   | { type: 'done'; detector: Uint8Array }
-  | { type: 'error'; kind: 'user' | 'cancelled' | 'internal'; message: string; hint?: string; stack?: string };
+  | {
+      type: 'error';
+      kind: 'user' | 'cancelled' | 'internal';
+      message: string;
+      hint?: string;
+      stack?: string;
+    };

@@ -50,7 +50,10 @@ export function encodeDetector(det: Detector): Buffer {
 
 export function decodeDetector(buf: Buffer, file: string): Detector {
   const notOurs = (why: string) =>
-    new UserError(`${file} is not a CF Studio detector file (${why})`, 'pass a .cfdet file written by `cfstudio train`');
+    new UserError(
+      `${file} is not a CF Studio detector file (${why})`,
+      'pass a .cfdet file written by `cfstudio train`',
+    );
   if (buf.length < MAGIC.length + 8 + HASH_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw notOurs(buf.length === 0 ? 'the file is empty' : 'unknown file signature');
   }
@@ -72,7 +75,8 @@ export function decodeDetector(buf: Buffer, file: string): Detector {
   const headerLen = buf.readUInt32LE(12);
   const headerStart = MAGIC.length + 8;
   const blobStart = headerStart + headerLen;
-  if (blobStart > body.length || (body.length - blobStart) % 4 !== 0) throw notOurs('inconsistent header length');
+  if (blobStart > body.length || (body.length - blobStart) % 4 !== 0)
+    throw notOurs('inconsistent header length');
   const blob = body.subarray(blobStart);
   const nFloats = blob.length / 4;
   let parsed: unknown;
@@ -92,7 +96,10 @@ export function decodeDetector(buf: Buffer, file: string): Detector {
     throw notOurs(`unreadable header: ${(e as Error).message}`);
   }
   const check = DetectorHeaderSchema.safeParse(parsed);
-  if (!check.success) throw notOurs(`unexpected content: ${check.error.issues[0]?.path.join('.')} ${check.error.issues[0]?.message}`);
+  if (!check.success)
+    throw notOurs(
+      `unexpected content: ${check.error.issues[0]?.path.join('.')} ${check.error.issues[0]?.message}`,
+    );
   const det = parsed as Detector;
   for (const f of det.flows) {
     const spec = FlowSpecSchema.parse(f.spec);
@@ -100,7 +107,8 @@ export function decodeDetector(buf: Buffer, file: string): Detector {
     for (const { name, shape } of flowParamShapes(spec)) {
       const p = f.params[name];
       const n = shape.reduce((a, b) => a * b, 1);
-      if (!(p instanceof Float32Array) || p.length !== n) throw notOurs(`flow parameter ${name} has the wrong size`);
+      if (!(p instanceof Float32Array) || p.length !== n)
+        throw notOurs(`flow parameter ${name} has the wrong size`);
     }
   }
   return det;
@@ -109,14 +117,21 @@ export function decodeDetector(buf: Buffer, file: string): Detector {
 export function saveDetector(det: Detector, file: string): void {
   const buf = encodeDetector(det);
   const dir = path.dirname(path.resolve(file));
-  if (!fs.existsSync(dir)) throw new UserError(`cannot write ${file}: folder ${dir} does not exist`, 'create the folder or choose another --out path');
+  if (!fs.existsSync(dir))
+    throw new UserError(
+      `cannot write ${file}: folder ${dir} does not exist`,
+      'create the folder or choose another --out path',
+    );
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     fs.writeFileSync(tmp, buf);
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw new UserError(`cannot write ${file}: ${(e as Error).message}`, 'check the path and that the folder is writable');
+    throw new UserError(
+      `cannot write ${file}: ${(e as Error).message}`,
+      'check the path and that the folder is writable',
+    );
   }
 }
 
@@ -127,7 +142,9 @@ export function loadDetector(file: string): Detector {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(
-      code === 'ENOENT' ? `model file ${file} not found` : `cannot read model file ${file}: ${(e as Error).message}`,
+      code === 'ENOENT'
+        ? `model file ${file} not found`
+        : `cannot read model file ${file}: ${(e as Error).message}`,
       'check the --model path',
     );
   }

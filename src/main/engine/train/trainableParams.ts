@@ -58,7 +58,9 @@ export class TrainableParams {
     if (this.layout === 'split') return { ...this.vars };
     const parts = tf.split(this.vars.theta, this.sizes);
     const out: Record<string, tf.Tensor> = {};
-    this.shapes.forEach((p, i) => (out[p.name] = p.shape.length === 1 ? parts[i] : tf.reshape(parts[i], p.shape)));
+    this.shapes.forEach(
+      (p, i) => (out[p.name] = p.shape.length === 1 ? parts[i] : tf.reshape(parts[i], p.shape)),
+    );
     return out;
   }
 

@@ -185,7 +185,8 @@ const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r)
 export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   const { spec, config } = o;
   const phase = o.phase ?? 'train';
-  if (o.inliers.cols !== spec.dim) throw new Error(`trainer: inliers have ${o.inliers.cols} columns, flow ${spec.dim}`);
+  if (o.inliers.cols !== spec.dim)
+    throw new Error(`trainer: inliers have ${o.inliers.cols} columns, flow ${spec.dim}`);
   const rng = new Rng(config.seed);
   const bx = Math.min(config.batchSize, o.inliers.rows);
   const inlierBatcher = new Batcher(o.inliers, rng.fork());
@@ -193,10 +194,17 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   const contrastRng = rng.fork();
   let contrastBatcher: Batcher | null = null;
   if (objective.usesContrast) {
-    if (o.contrast === null) throw new UserError(`${phase}: this method needs contrast data`, 'pass --contrast FILE or --contrast permutation');
+    if (o.contrast === null)
+      throw new UserError(
+        `${phase}: this method needs contrast data`,
+        'pass --contrast FILE or --contrast permutation',
+      );
     contrastBatcher = new Batcher(o.contrast === 'permutation' ? o.inliers : o.contrast, contrastRng);
     if (o.contrast !== 'permutation' && o.contrast.cols !== spec.dim) {
-      throw new UserError(`contrast data have ${o.contrast.cols} columns, inliers ${spec.dim}`, 'use contrast data with the same features as the inliers');
+      throw new UserError(
+        `contrast data have ${o.contrast.cols} columns, inliers ${spec.dim}`,
+        'use contrast data with the same features as the inliers',
+      );
     }
   }
   const by = bx;
@@ -212,7 +220,11 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   }
 
   const trainable = new TrainableParams(spec, params, o.paramLayout);
-  const adam = new Adam(trainable.vars, { lr: config.lr, totalSteps: config.steps, clipNorm: config.clipNorm });
+  const adam = new Adam(trainable.vars, {
+    lr: config.lr,
+    totalSteps: config.steps,
+    clipNorm: config.clipNorm,
+  });
   const epsT = objective.usesEps ? tf.scalar(o.eps ?? 0) : null;
   const history: LossPoint[] = [];
   const every = o.progressEvery ?? 10;
@@ -237,7 +249,10 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
       }
       const kept: { inlierNll?: tf.Tensor; contrastNll?: tf.Tensor; contrastLogp?: tf.Tensor } = {};
       const { value, grads: gradsByVarName } = tf.variableGrads(() => {
-        const feeds: Record<string, tf.Tensor> = { ...trainable.feeds(), x: tf.tensor2d(xBuf, [bx, spec.dim]) };
+        const feeds: Record<string, tf.Tensor> = {
+          ...trainable.feeds(),
+          x: tf.tensor2d(xBuf, [bx, spec.dim]),
+        };
         if (objective.usesContrast) feeds.y = tf.tensor2d(yBuf, [by, spec.dim]);
         if (epsT) feeds.eps = epsT;
         const env = runTfGraph(objective.graph, feeds);
@@ -270,7 +285,8 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
       tf.dispose(Object.values(grads));
       if (step > config.steps * 0.9 && !Number.isNaN(above)) aboveShares.push(above);
 
-      const evalNow = o.heldOut && o.heldOut.rows > 0 && (step % config.evalEvery === 0 || step === config.steps);
+      const evalNow =
+        o.heldOut && o.heldOut.rows > 0 && (step % config.evalEvery === 0 || step === config.steps);
       if (evalNow) {
         const p = snapshot();
         heldOutNll = meanNll({ spec, params: p }, o.heldOut!);
@@ -280,12 +296,31 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
           sinceBest = 0;
         } else sinceBest++;
       }
-      const point: LossPoint = { step, loss, inlierNll, contrastNll, contrastAboveEps: above, heldOutNll: evalNow ? heldOutNll : null };
+      const point: LossPoint = {
+        step,
+        loss,
+        inlierNll,
+        contrastNll,
+        contrastAboveEps: above,
+        heldOutNll: evalNow ? heldOutNll : null,
+      };
       if (step % every === 0 || step === 1 || step === config.steps || evalNow) history.push(point);
       if (o.onProgress && (step % every === 0 || step === config.steps)) {
         const elapsed = (performance.now() - t0) / 1000;
         const rate = step / elapsed;
-        o.onProgress({ phase, step, totalSteps: config.steps, loss, inlierNll, contrastNll, contrastAboveEps: above, heldOutNll, lr, stepsPerSec: rate, etaSeconds: (config.steps - step) / rate });
+        o.onProgress({
+          phase,
+          step,
+          totalSteps: config.steps,
+          loss,
+          inlierNll,
+          contrastNll,
+          contrastAboveEps: above,
+          heldOutNll,
+          lr,
+          stepsPerSec: rate,
+          etaSeconds: (config.steps - step) / rate,
+        });
       }
       if (config.patience > 0 && sinceBest >= config.patience) {
         stoppedEarly = true;
@@ -304,7 +339,9 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
       stepsPerSec: stepsDone / seconds,
       stoppedEarly,
       finalHeldOutNll: stoppedEarly ? best : heldOutNll,
-      contrastAboveEps: aboveShares.length ? aboveShares.reduce((a, b) => a + b, 0) / aboveShares.length : NaN,
+      contrastAboveEps: aboveShares.length
+        ? aboveShares.reduce((a, b) => a + b, 0) / aboveShares.length
+        : NaN,
     };
   } finally {
     adam.dispose();
@@ -312,4 +349,3 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
     epsT?.dispose();
   }
 }
-

@@ -10,7 +10,8 @@ import type { ObjectiveGraph } from './types';
 
 export function oeObjective(lambda: number, margin: number) {
   return (spec: FlowSpec, bx: number, by: number): ObjectiveGraph => {
-    if (bx !== by) throw new Error(`OE pairs inliers with contrast rows: batch sizes must match (${bx} vs ${by})`);
+    if (bx !== by)
+      throw new Error(`OE pairs inliers with contrast rows: batch sizes must match (${bx} vs ${by})`);
     const g = new GraphBuilder();
     const x = g.input('x', [bx, spec.dim]);
     const y = g.input('y', [by, spec.dim]);
