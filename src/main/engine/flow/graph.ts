@@ -166,3 +166,25 @@ export function validateGraph(g: Graph): void {
   }
   for (const o of g.outputs) if (!known.has(o)) throw new Error(`graph: output ${o} is not computed`);
 }
+
+/**
+ * Runs `graph` node by node with an executor's `run(node, inputs)` over its own tensor type;
+ * returns every tensor computed (feeds included). Shared by all interpreting executors.
+ */
+export function interpretGraph<T>(
+  graph: Graph,
+  feeds: Record<string, T>,
+  run: (node: GraphNode, inputs: T[]) => T,
+  executor: string,
+): Record<string, T> {
+  const env: Record<string, T> = { ...feeds };
+  for (const d of [...graph.inputs, ...graph.params]) {
+    if (!env[d.name]) throw new Error(`${executor}: missing feed ${d.name}`);
+  }
+  for (const node of graph.nodes)
+    env[node.output] = run(
+      node,
+      node.inputs.map((i) => env[i]),
+    );
+  return env;
+}

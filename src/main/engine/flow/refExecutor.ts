@@ -2,7 +2,7 @@
  * Float64 reference executor of a `Graph` in plain JavaScript. Slow and simple on purpose:
  * tests use it for numerical Jacobians and as the parity reference of the fast executors.
  */
-import type { Graph, GraphNode } from './graph';
+import { interpretGraph, type Graph, type GraphNode } from './graph';
 
 export interface RefTensor {
   shape: number[]; // [] scalar, [C] vector/column, [N, C] matrix
@@ -132,14 +132,5 @@ function run(node: GraphNode, ins: RefTensor[]): RefTensor {
 
 /** Runs `graph` on `feeds` (inputs and params by name); returns every tensor computed. */
 export function runRefGraph(graph: Graph, feeds: Record<string, RefTensor>): Record<string, RefTensor> {
-  const env: Record<string, RefTensor> = { ...feeds };
-  for (const d of [...graph.inputs, ...graph.params]) {
-    if (!env[d.name]) throw new Error(`ref executor: missing feed ${d.name}`);
-  }
-  for (const node of graph.nodes)
-    env[node.output] = run(
-      node,
-      node.inputs.map((i) => env[i]),
-    );
-  return env;
+  return interpretGraph<RefTensor>(graph, feeds, run, 'ref executor');
 }

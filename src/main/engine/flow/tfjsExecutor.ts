@@ -7,7 +7,7 @@
  * permutation matrix (tf.gather's gradient is missing on wasm) with the same trick.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Graph, GraphNode } from './graph';
+import { interpretGraph, type Graph, type GraphNode } from './graph';
 
 export type TfEnv = Record<string, tf.Tensor>;
 
@@ -114,14 +114,5 @@ function run(node: GraphNode, ins: tf.Tensor[]): tf.Tensor {
  * Returns the environment with every computed tensor; call inside tf.tidy.
  */
 export function runTfGraph(graph: Graph, feeds: TfEnv): TfEnv {
-  const env: TfEnv = { ...feeds };
-  for (const d of [...graph.inputs, ...graph.params]) {
-    if (!env[d.name]) throw new Error(`tfjs executor: missing feed ${d.name}`);
-  }
-  for (const node of graph.nodes)
-    env[node.output] = run(
-      node,
-      node.inputs.map((i) => env[i]),
-    );
-  return env;
+  return interpretGraph<tf.Tensor>(graph, feeds, run, 'tfjs executor');
 }
