@@ -66,6 +66,7 @@ interface ModelOpts {
   steps?: number;
   hidden?: number;
   blocks?: number;
+  clamp?: number;
   batch?: number;
   lr?: number;
   clip?: number;
@@ -93,6 +94,11 @@ function addModelOptions(cmd: Command, withMethod = true): Command {
       intArg('--hidden', 1, 8192),
     )
     .option('--blocks <n>', 'coupling blocks (default 8)', intArg('--blocks', 1, 64))
+    .option(
+      '--clamp <x>',
+      'soft clamp α of the log-scale, s = α·tanh(a/α) (default 2)',
+      numArg('--clamp', 0.01, 100),
+    )
     .option(
       '--batch <n>',
       'batch size for inliers and for contrast (default 256)',
@@ -143,6 +149,7 @@ function buildConfig(o: ModelOpts, method: Method, defaultPreprocess: Preprocess
   if (o.steps !== undefined) c.train.steps = o.steps;
   if (o.hidden !== undefined) c.flow.hidden = o.hidden;
   if (o.blocks !== undefined) c.flow.blocks = o.blocks;
+  if (o.clamp !== undefined) c.flow.clamp = o.clamp;
   if (o.batch !== undefined) c.train.batchSize = o.batch;
   if (o.lr !== undefined) c.train.lr = o.lr;
   if (o.clip !== undefined) c.train.clipNorm = o.clip;

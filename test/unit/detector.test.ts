@@ -13,7 +13,11 @@ beforeAll(async () => {
 function gaussian(n: number, mean: number[], seed: number): Matrix {
   const rng = new Rng(seed);
   const d = mean.length;
-  return { rows: n, cols: d, data: Float32Array.from({ length: n * d }, (_, i) => mean[i % d] + rng.normal()) };
+  return {
+    rows: n,
+    cols: d,
+    data: Float32Array.from({ length: n * d }, (_, i) => mean[i % d] + rng.normal()),
+  };
 }
 
 const inliers = gaussian(3000, [1, 1], 1);
@@ -61,7 +65,10 @@ describe('fitDetector', () => {
   });
 
   it('MSE-ratio with permutation contrast scores ‖x − μp‖² − ‖x − μq‖²', async () => {
-    const det = await fitDetector({ inliers, columns: ['a', 'b'], contrast: 'permutation' }, small('mse-ratio'));
+    const det = await fitDetector(
+      { inliers, columns: ['a', 'b'], contrast: 'permutation' },
+      small('mse-ratio'),
+    );
     const s = (await scoreDetector(det, { rows: 1, cols: 2, data: Float32Array.of(1, 1) })).score[0];
     // permuted inliers have the same column means: the two terms nearly cancel
     expect(Math.abs(s)).toBeLessThan(0.05);
