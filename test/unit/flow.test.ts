@@ -55,6 +55,14 @@ function refFeeds(spec: FlowSpec, params: ParamMap): Record<string, RefTensor> {
   return out;
 }
 
+/** The float64 reference executor's forward pass (all intermediate tensors, incl. logp and z). */
+function refForward(spec: FlowSpec, params: ParamMap, x: Matrix): Record<string, RefTensor> {
+  return runRefGraph(buildLogProbGraph(spec), {
+    ...refFeeds(spec, params),
+    x: refTensor([x.rows, x.cols], x.data),
+  });
+}
+
 /** log|det A| of a small dense matrix by Gaussian elimination with partial pivoting. */
 function logAbsDet(a: number[][]): number {
   const n = a.length;
@@ -99,10 +107,7 @@ describe('flow graph', () => {
   it('tfjs executor matches the float64 reference executor', () => {
     const { spec, params } = randomFlow(6, 5);
     const x = randomMatrix(20, 6, 8);
-    const ref = runRefGraph(buildLogProbGraph(spec), {
-      ...refFeeds(spec, params),
-      x: refTensor([20, 6], x.data),
-    }).logp;
+    const ref = refForward(spec, params, x).logp;
     const ours = flowLogProb({ spec, params }, x);
     for (let i = 0; i < 20; i++)
       expect(Math.abs(ours[i] - ref.data[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref.data[i])));
@@ -111,11 +116,7 @@ describe('flow graph', () => {
   it('is exactly invertible: f⁻¹(f(x)) = x (float64 < 1e-10, tfjs float32 < 1e-4)', () => {
     const { spec, params } = randomFlow(5, 11);
     const x = randomMatrix(50, 5, 12);
-    const env = runRefGraph(buildLogProbGraph(spec), {
-      ...refFeeds(spec, params),
-      x: refTensor([50, 5], x.data),
-    });
-    const z = env.z;
+    const z = refForward(spec, params, x).z;
     const back = runRefGraph(buildInverseGraph(spec), { ...refFeeds(spec, params), z }).x;
     let maxRef = 0;
     for (let i = 0; i < back.data.length; i++) maxRef = Math.max(maxRef, Math.abs(back.data[i] - x.data[i]));
