@@ -199,11 +199,6 @@ function readTable(file: string, labelColumn: string | undefined, what: string, 
   return t;
 }
 
-function defaultPreprocessFor(file: string): PreprocessKind {
-  void file;
-  return 'standardize';
-}
-
 /** Inlier rows of a table: all rows, or those labelled 0 when a label column is named. */
 function inlierRows(t: Table, log: (s: string) => void): Table {
   if (!t.labels) return t;
@@ -248,7 +243,7 @@ async function cmdTrain(
       checkSameColumns(inl, contrast);
     }
   } else if (o.contrast) log(`note: method '${method}' does not use contrast data; --contrast is ignored`);
-  const config = buildConfig(o, method, defaultPreprocessFor(o.inliers));
+  const config = buildConfig(o, method, 'standardize');
   if (['cf', 'flow', 'ratio', 'oe'].includes(method)) {
     const info = await initTfjs();
     log(`backend: ${info.backend} (${info.package})`);
@@ -340,7 +335,7 @@ async function cmdEval(
     t,
     o.methods,
     seeds,
-    (m, seed) => buildConfig({ ...o, method: m, seed }, m, defaultPreprocessFor(o.data)),
+    (m, seed) => buildConfig({ ...o, method: m, seed }, m, 'standardize'),
     {
       signal,
       onProgress: progressPrinter(!!o.quiet),

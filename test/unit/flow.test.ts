@@ -302,22 +302,14 @@ describe('trainer', () => {
   it('stops with a clear error when the loss becomes NaN/Inf', async () => {
     const bad = randomMatrix(300, 3, 5, 2);
     bad.data[7] = 3e38; // overflows to Inf inside the flow
-    await expect(
-      trainFlow({
-        ...base,
-        inliers: bad,
-        dataInit: false,
-        config: { ...DEFAULT_TRAIN, steps: 50, batchSize: 300 },
-      }),
-    ).rejects.toThrow(UserError);
-    await expect(
-      trainFlow({
-        ...base,
-        inliers: bad,
-        dataInit: false,
-        config: { ...DEFAULT_TRAIN, steps: 50, batchSize: 300 },
-      }),
-    ).rejects.toThrow(/diverged at step 1/);
+    const err = await trainFlow({
+      ...base,
+      inliers: bad,
+      dataInit: false,
+      config: { ...DEFAULT_TRAIN, steps: 50, batchSize: 300 },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toMatch(/diverged at step 1/);
   });
 
   it('can be cancelled through an AbortSignal', async () => {
