@@ -1,0 +1,20 @@
+/** The experiment store: the SQLite workspace and its repositories (the only SQL in the code base). */
+export { defaultWorkspacePath, openDatabase } from './db';
+export type { OpenOptions } from './db';
+export { migrate, MIGRATIONS, SCHEMA_VERSION } from './migrations';
+export type { Migration } from './migrations';
+export { Workspace } from './workspace';
+export { DatasetRepo } from './repos/datasets';
+export type { DatasetKind, DatasetRow, DatasetSummary } from './repos/datasets';
+export { ItemRepo } from './repos/items';
+export type { ItemRow, ItemStatus, NewItem } from './repos/items';
+export { ExtractorRepo } from './repos/extractors';
+export type { ExtractorRow } from './repos/extractors';
+export { FeatureRepo } from './repos/features';
+export type { FeatureInput } from './repos/features';
+export { RunRepo } from './repos/runs';
+export type { LossRow, NewRun, RunFinish, RunRow, RunSelection, RunStatus } from './repos/runs';
+export { ScoreRepo } from './repos/scores';
+export type { PickGroup, PickInput, PickRow, ScoreInput, ScoreRow } from './repos/scores';
+export { ModelRepo } from './repos/models';
+export type { ModelInput, ModelRow } from './repos/models';

@@ -1,0 +1,74 @@
+/**
+ * Schema migrations, applied in order. A workspace records its schema in PRAGMA user_version; opening
+ * it applies each missing migration inside its own transaction (so a crash leaves it at the last
+ * complete version) and refuses files written by a newer CF Studio instead of guessing at them.
+ */
+import type Database from 'better-sqlite3';
+import { UserError } from '../../util/errors';
+import { APPLICATION_ID, up as initial } from './001_initial';
+import { up as contentHashFeatures } from './002_content_hash_features';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: (db: Database.Database) => void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', up: initial },
+  { version: 2, name: 'content_hash_features', up: contentHashFeatures },
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export { APPLICATION_ID };
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Throws a UserError unless `db` is a CF Studio workspace (or an empty file) this build can read:
+ * another program's SQLite file, or one written by a newer CF Studio.
+ */
+export function checkWorkspace(db: Database.Database): number {
+  const version = schemaVersion(db);
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const tables = db
+    .prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
+    .pluck()
+    .get() as number;
+  if ((appId !== 0 && appId !== APPLICATION_ID) || (version === 0 && tables > 0)) {
+    throw new UserError(
+      `"${db.name}" is a SQLite database of another program, not a CF Studio workspace`,
+      'Choose another workspace file (a new path creates an empty workspace).',
+    );
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new UserError(
+      `workspace "${db.name}" was written by a newer CF Studio (schema v${version}, this version knows v${SCHEMA_VERSION})`,
+      'Update CF Studio to open this workspace, or choose another workspace file.',
+    );
+  }
+  return version;
+}
+
+/**
+ * Bring `db` up to `to` (default: the newest schema). Each migration runs in an IMMEDIATE transaction
+ * that re-reads user_version first, so two processes opening one old workspace at once do not both
+ * apply it (the second waits on busy_timeout, then finds the work done).
+ */
+export function migrate(db: Database.Database, options: { to?: number } = {}): { from: number; to: number } {
+  const from = checkWorkspace(db);
+  const target = options.to ?? SCHEMA_VERSION;
+  for (const m of MIGRATIONS) {
+    if (m.version <= from || m.version > target) continue;
+    db.transaction(() => {
+      if (schemaVersion(db) >= m.version) return;
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return { from, to: schemaVersion(db) };
+}
