@@ -1,0 +1,59 @@
+/**
+ * Image feature extractors: input specs, the ONNX Runtime extractor, spec resolution, the model
+ * catalog and verified downloads. (extractFeatures.ts, which ties them to the workspace store,
+ * is imported directly so that this index does not pull in the store.)
+ */
+export {
+  ExtractorInputSpec,
+  diffInputSpecs,
+  formatInputSpec,
+  parseInputSpec,
+  type ExtractorInputSpecInput,
+} from './inputSpec';
+export { pixelsToTensor } from './pixelsToTensor';
+export { readOnnxMetadataProps, readOnnxModelInfo, type OnnxModelInfo } from './onnxMetadata';
+export {
+  CatalogEntry,
+  catalogDownload,
+  findCatalogEntry,
+  findCatalogEntryBySha256,
+  getCatalogEntry,
+  listCatalog,
+  type CatalogDownload,
+  type CatalogOptions,
+} from './catalog';
+export { resourcePath, resourcesDir } from './resources';
+export { sha256File } from './sha256File';
+export {
+  SPEC_METADATA_KEY,
+  resolveExtractorSpec,
+  sidecarPaths,
+  type ResolveSpecOptions,
+  type ResolvedSpec,
+  type SpecSource,
+} from './resolveSpec';
+export {
+  checkModelMatchesSpec,
+  formatShape,
+  type ModelShapeFacts,
+  type ModelSignature,
+  type ValueInfo,
+} from './validateSpec';
+export {
+  defaultProviders,
+  openOrtSession,
+  providerUnavailableReason,
+  type OpenSessionOptions,
+  type OpenedSession,
+  type ProviderAttempt,
+  type ProviderName,
+} from './ortSession';
+export { OnnxExtractor, type OnnxExtractorOptions } from './onnxExtractor';
+export {
+  downloadModel,
+  ensureCatalogModel,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+  type EnsureModelOptions,
+} from './download';
