@@ -63,6 +63,8 @@ export interface Detector {
     phases: PhaseSummary[];
     seconds: number;
     notes: string[];
+    /** image detectors: the extractor whose (raw) output the detector takes as features */
+    extractor?: { name: string; sha256: string; spec: unknown };
   };
 }
 

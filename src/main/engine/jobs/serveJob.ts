@@ -1,0 +1,50 @@
+/**
+ * The worker-thread side of runWorkerJob: receives the input, runs `job` with a cancel signal
+ * and a throttled progress sink, and posts the result or the error (kind preserved).
+ */
+import { parentPort, type Transferable } from 'node:worker_threads';
+import { CancelledError, UserError } from '../util/errors';
+import type { FromWorker, ToWorker } from './jobProtocol';
+
+export interface JobContext<P> {
+  signal: AbortSignal;
+  /** sends progress at most every `minIntervalMs` (~10/s), always when `force` */
+  progress: (p: P, force?: boolean) => void;
+}
+
+export function serveJob<I, P, R>(
+  job: (input: I, ctx: JobContext<P>) => Promise<R>,
+  opts: { minIntervalMs?: number; transfer?: (r: R) => Transferable[] } = {},
+): void {
+  const port = parentPort;
+  if (!port) throw new Error('a job worker must run in a worker thread');
+  const ac = new AbortController();
+  const send = (m: FromWorker<P, R>, transfer?: Transferable[]) => port.postMessage(m, transfer);
+  const minInterval = opts.minIntervalMs ?? 100;
+  let last = 0;
+  port.on('message', async (m: ToWorker<I>) => {
+    if (m.type === 'cancel') {
+      ac.abort();
+      return;
+    }
+    try {
+      const result = await job(m.input, {
+        signal: ac.signal,
+        progress: (progress, force) => {
+          const now = Date.now();
+          if (force || now - last >= minInterval) {
+            last = now;
+            send({ type: 'progress', progress });
+          }
+        },
+      });
+      send({ type: 'done', result }, opts.transfer?.(result));
+    } catch (e) {
+      if (e instanceof CancelledError) send({ type: 'error', kind: 'cancelled', message: e.message });
+      else if (e instanceof UserError)
+        send({ type: 'error', kind: 'user', message: e.message, hint: e.hint });
+      else
+        send({ type: 'error', kind: 'internal', message: (e as Error).message, stack: (e as Error).stack });
+    }
+  });
+}
