@@ -3,6 +3,7 @@ import { auroc } from '../../src/main/engine/eval/auroc';
 import { rocCurve } from '../../src/main/engine/eval/roc';
 import { histograms } from '../../src/main/engine/eval/histogram';
 import { quantile, mean, std, meanStd } from '../../src/main/engine/eval/stats';
+import { fig5Picks } from '../../src/main/engine/eval/fig5Picks';
 import { UserError } from '../../src/main/engine/util/errors';
 import { Rng } from '../../src/main/engine/util/rng';
 
@@ -212,5 +213,36 @@ describe('histograms', () => {
     const nf = histograms([{ name: 'x', scores: [NaN, Infinity] }], 2);
     expect(nf.groups[0]).toEqual({ name: 'x', counts: [0, 0], n: 2, nonFinite: 2 });
     expect(() => histograms([{ name: 'x', scores: [1] }], 0)).toThrow(UserError);
+  });
+});
+
+describe('fig5Picks (paper Figure 5)', () => {
+  it('picks the 3 lowest inliers, the 3 lowest anomalies and the 3 highest inliers, ties by index', () => {
+    //               0    1    2    3    4    5    6    7    8    9   10   11
+    const scores = [5.0, 1.0, 2.0, 9.0, 1.0, 7.0, 0.5, 3.0, 8.0, 6.0, 2.5, 4.0];
+    const isAnom = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1];
+    const p = fig5Picks(scores, isAnom);
+    const of = (g: string) => p.filter((x) => x.group === g).map((x) => [x.rank, x.index, x.score]);
+    expect(of('lowest-inlier')).toEqual([
+      [1, 1, 1.0],
+      [2, 4, 1.0],
+      [3, 2, 2.0],
+    ]);
+    expect(of('hardest-anomaly')).toEqual([
+      [1, 6, 0.5],
+      [2, 10, 2.5],
+      [3, 7, 3.0],
+    ]);
+    expect(of('strangest-inlier')).toEqual([
+      [1, 3, 9.0],
+      [2, 5, 7.0],
+      [3, 0, 5.0],
+    ]);
+  });
+
+  it('returns fewer picks when a group is small', () => {
+    const p = fig5Picks([1, 2, 3], [0, 1, 0], 3);
+    expect(p.filter((x) => x.group === 'hardest-anomaly')).toHaveLength(1);
+    expect(p.filter((x) => x.group === 'lowest-inlier').map((x) => x.index)).toEqual([0, 2]);
   });
 });

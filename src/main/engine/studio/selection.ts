@@ -1,0 +1,81 @@
+/**
+ * Which items of the workspace a command means: `NAME` (a whole dataset) or `NAME:label1,label2`
+ * (some of its classes, i.e. subfolders), and the feature matrix of those items for an extractor.
+ */
+import type { ItemRow, Workspace } from '../store';
+import { UserError } from '../util/errors';
+import type { Matrix } from '../util/matrix';
+
+export interface Selection {
+  datasetId: number;
+  datasetName: string;
+  /** null = every label */
+  labels: string[] | null;
+}
+
+/** Parses `NAME[:l1,l2]` against the workspace; errors list what exists. */
+export function parseSelection(ws: Workspace, text: string, what: string): Selection {
+  const m = /^([^:]+)(?::(.*))?$/.exec(text.trim());
+  const name = m?.[1] ?? '';
+  const ds = ws.datasets.byName(name);
+  if (!ds) {
+    const names = ws.datasets.list().map((d) => d.name);
+    throw new UserError(
+      `${what}: "${text}" is neither a folder nor a dataset of this workspace`,
+      names.length
+        ? `datasets here: ${names.join(', ')} (NAME or NAME:label1,label2); or pass a folder path`
+        : 'add one with: cfstudio dataset add FOLDER --name NAME, or pass a folder path',
+    );
+  }
+  const labels = m?.[2]
+    ? m[2]
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : null;
+  if (labels) {
+    const known = new Set(ws.items.labels(ds.id).map((l) => l.label));
+    const unknown = labels.filter((l) => !known.has(l));
+    if (unknown.length) {
+      throw new UserError(
+        `${what}: dataset "${ds.name}" has no items labelled ${unknown.map((u) => `"${u}"`).join(', ')}`,
+        `its labels (subfolder names): ${[...known].join(', ') || '(none: the images are not in subfolders)'}`,
+      );
+    }
+  }
+  return { datasetId: ds.id, datasetName: ds.name, labels };
+}
+
+export function selectionLabel(s: Selection): string {
+  return s.labels ? `${s.datasetName}:${s.labels.join(',')}` : s.datasetName;
+}
+
+export interface LoadedSelection {
+  selection: Selection;
+  items: ItemRow[];
+  /** raw extractor output, row i = items[i] */
+  features: Matrix;
+}
+
+/** The readable items of a selection and their features (which must have been extracted). */
+export function loadSelection(
+  ws: Workspace,
+  sel: Selection,
+  extractorId: number,
+  what: string,
+): LoadedSelection {
+  const items = ws.items
+    .list(sel.datasetId, { status: 'ok', labels: sel.labels ?? undefined })
+    .filter((i) => i.contentHash);
+  if (items.length === 0) {
+    throw new UserError(
+      `${what}: ${selectionLabel(sel)} has no readable images`,
+      'check the folder with: cfstudio dataset show NAME',
+    );
+  }
+  const { dim, matrix } = ws.features.load(
+    extractorId,
+    items.map((i) => i.contentHash!),
+  );
+  return { selection: sel, items, features: { rows: items.length, cols: dim, data: matrix } };
+}
