@@ -3,9 +3,10 @@
  * ESLint flat config: typescript-eslint recommended (syntax only, not type-aware, to stay fast)
  * plus the layering rules of docs/DESIGN.md "Layout", in the spirit of VS Code's import-pattern rules:
  *
- *   src/main/engine/** (and src/main/cli.ts)  no `electron`; nothing from src/main/{index,ipc,security},
- *                                             src/preload, src/renderer
+ *   src/main/engine/** (and src/main/cli.ts,  no `electron`; nothing from src/main/{index,ipc,security},
+ *   src/main/cli/**)                          src/preload, src/renderer
  *   src/main/** (other)                       nothing from src/preload, src/renderer
+ *   everywhere but src/main/engine/store/**   no `better-sqlite3`: every SQL statement lives in the store
  *   src/preload/**                            only `electron` and src/shared/**
  *   src/renderer/**                           no `electron`, no Node built-ins, nothing from src/main, src/preload
  *   src/shared/**                             no `electron`, no Node built-ins, nothing from main/preload/renderer
@@ -137,13 +138,19 @@ const engineLike =
     ),
   ];
 
+const SQL_PATTERNS = barePatterns(
+  ['better-sqlite3'],
+  'SQL lives only in src/main/engine/store: use its repositories (Workspace).',
+);
+
 const layers = [
   ...layerBlocks({
     name: 'main',
     dir: 'src/main',
-    ignores: ['src/main/engine/**', 'src/main/cli.ts'],
-    patterns: (depth) =>
-      ['src/preload', 'src/renderer'].flatMap((t) =>
+    ignores: ['src/main/engine/**', 'src/main/cli.ts', 'src/main/cli/**'],
+    patterns: (depth) => [
+      ...SQL_PATTERNS,
+      ...['src/preload', 'src/renderer'].flatMap((t) =>
         denyPatterns(
           'src/main',
           depth,
@@ -151,17 +158,29 @@ const layers = [
           `The main process may not import ${t}; share types via src/shared.`,
         ),
       ),
+    ],
   }),
   ...layerBlocks({
     name: 'engine',
     dir: 'src/main/engine',
-    patterns: engineLike('src/main/engine', 'The engine'),
+    ignores: ['src/main/engine/store/**'],
+    patterns: (depth) => [...SQL_PATTERNS, ...engineLike('src/main/engine', 'The engine')(depth)],
+  }),
+  ...layerBlocks({
+    name: 'store',
+    dir: 'src/main/engine/store',
+    patterns: engineLike('src/main/engine/store', 'The store'),
   }),
   ...layerBlocks({
     name: 'cli',
     dir: 'src/main',
     only: 'src/main/cli.ts',
-    patterns: engineLike('src/main', 'The CLI'),
+    patterns: (depth) => [...SQL_PATTERNS, ...engineLike('src/main', 'The CLI')(depth)],
+  }),
+  ...layerBlocks({
+    name: 'cli-commands',
+    dir: 'src/main/cli',
+    patterns: (depth) => [...SQL_PATTERNS, ...engineLike('src/main/cli', 'The CLI')(depth)],
   }),
   ...layerBlocks({
     name: 'preload',

@@ -4,61 +4,18 @@
  * 1 for bad input), messages (`error:` + the named detail, no stack trace) and outputs.
  * Training is kept tiny (--steps 30 --hidden 16 --blocks 2) because the wasm backend is slow.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, expectOk, expectUserError, type Run } from '../helpers/cli';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-cli-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const TINY = ['--steps', '30', '--hidden', '16', '--blocks', '2'];
 const SEED = 7;
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Run {
-  const env = { ...process.env };
-  delete env.CFSTUDIO_DEBUG; // stack traces only appear with it; the tests need the user-facing output
-  delete env.CFSTUDIO_BACKEND;
-  const r = spawnSync(process.execPath, ['bin/cfstudio.mjs', ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env,
-    timeout: 90_000,
-  });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A user error: exit 2, `error:` on stderr with every part, and no stack trace / source path. */
-function expectUserError(r: Run, ...parts: (string | RegExp)[]): void {
-  const ctx = `exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
-  expect(r.status, ctx).toBe(2);
-  expect(r.stderr, ctx).toMatch(/^error: /m);
-  // what to do next: a `  fix:` line (or, for option syntax errors, the pointer to --help)
-  expect(r.stderr, ctx).toMatch(/^ {2}fix: \S|run with --help/m);
-  expect(r.stderr, ctx).not.toMatch(/internal error/i);
-  expect(r.stderr, ctx).not.toMatch(/^\s+at\s/m);
-  expect(r.stderr, ctx).not.toMatch(/\.ts:\d/);
-  expect(r.stderr, ctx).not.toContain('.ts:');
-  for (const p of parts) {
-    if (typeof p === 'string') expect(r.stderr, ctx).toContain(p);
-    else expect(r.stderr, ctx).toMatch(p);
-  }
-}
-
-function expectOk(r: Run): void {
-  expect(r.status, `exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
-}
 
 // ---------- seeded data ----------
 

@@ -48,6 +48,10 @@ describe('layering (no-restricted-imports per folder)', () => {
     ['src/renderer/src/views/x.ts', "export { s } from '../../../main/engine/flow/spec';"],
     ['src/preload/index.ts', "export { z } from 'zod';"],
     ['src/shared/x.ts', "export { r } from '../renderer/src/main';"],
+    ['src/main/engine/features/x.ts', "import Database from 'better-sqlite3';\nexport { Database };"],
+    ['src/main/ipc/x.ts', "import Database from 'better-sqlite3';\nexport { Database };"],
+    ['src/main/cli/x.ts', "import { app } from 'electron';\nexport { app };"],
+    ['src/main/cli/x.ts', "export { h } from '../ipc/handlers';"],
   ])('reports %s importing %s', async (filePath, code) => {
     expect(await layeringErrors(filePath, code)).toHaveLength(1);
   });
@@ -60,6 +64,8 @@ describe('layering (no-restricted-imports per folder)', () => {
       "export { contextBridge } from 'electron';\nexport type { AppInfo } from '../shared/ipc';",
     ],
     ['src/renderer/src/x.ts', "export type { AppInfo } from '../../shared/ipc';\nexport { ref } from 'vue';"],
+    ['src/main/engine/store/repos/x.ts', "import Database from 'better-sqlite3';\nexport { Database };"],
+    ['src/main/cli/x.ts', "export { s } from '../engine/store';"],
   ])('allows %s importing %s', async (filePath, code) => {
     expect(await layeringErrors(filePath, code)).toEqual([]);
   });
