@@ -7,7 +7,7 @@ import type { Sharp } from 'sharp';
 import { UserError } from '../../util/errors';
 import { readErrorReason } from './checkImageFile';
 import { bufferSource, readImageFile, type ImageSource } from './imageSource';
-import { decodeErrorReason, DEFAULT_PIXEL_LIMIT, inspectImage } from './openImage';
+import { decodeErrorReason, decodeJpegFast, DEFAULT_PIXEL_LIMIT, inspectImage } from './openImage';
 
 /**
  * 'center-crop': scale so the shorter side fits, then cut the centre (sharp fit 'cover'), the
@@ -91,6 +91,8 @@ async function runPipeline<T>(
   } else {
     source = bufferSource(file);
   }
+  const fast = await decodeJpegFast(source, pixelLimit, finish);
+  if (fast !== null) return fast;
   const info = await inspectImage(source, pixelLimit);
   if (!info.ok) throw new UserError(`Cannot decode image ${describe(file)}: ${info.reason}`, DECODE_HINT);
   try {
