@@ -48,7 +48,9 @@ export function buildProgram(signal: AbortSignal): Command {
       '--workspace <file>',
       'SQLite workspace (default: in the user data folder, or $CFSTUDIO_WORKSPACE)',
     );
-  const isFile = (p: string) => {
+  // a table file (existing, or named like one so that a typo gets "file not found"), else images
+  const isTable = (p: string) => {
+    if (/\.(csv|tsv|txt|npy)$/i.test(p)) return true;
     try {
       return fs.statSync(p).isFile();
     } catch {
@@ -141,7 +143,7 @@ export function buildProgram(signal: AbortSignal): Command {
         .option('--json', 'print a JSON summary of the trained model')
         .option('-q, --quiet', 'no progress output'),
     ),
-  ).action((o) => (isFile(o.inliers) ? cmdTrain(o, signal) : cmdTrainImages(o, signal)));
+  ).action((o) => (isTable(o.inliers) ? cmdTrain(o, signal) : cmdTrainImages(o, signal)));
 
   ws(
     program
@@ -156,7 +158,7 @@ export function buildProgram(signal: AbortSignal): Command {
       .option('--label-column <name>', 'tables: label column to exclude (reported AUROC when present)')
       .option('--top <n>', 'images: how many of the most anomalous to print', intArg('--top', 0), 5)
       .option('-q, --quiet', 'no progress output'),
-  ).action((o) => (isFile(o.input) ? cmdScore(o) : cmdScoreImages(o, signal)));
+  ).action((o) => (isTable(o.input) ? cmdScore(o) : cmdScoreImages(o, signal)));
 
   addModelOptions(
     ws(

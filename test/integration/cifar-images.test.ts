@@ -184,7 +184,7 @@ describe.skipIf(missing)(
       const strange = picks.filter((p) => p.group === 'strangest-inlier').map((p) => p.score);
       expect(Math.max(...low)).toBeLessThan(Math.min(...strange));
     }, 1_200_000);
-  
+
     it('train on a class selector, score a new folder into a ranked CSV; dataset-vs-dataset', () => {
       const model = path.join(dir, 'deer.cfdet');
       const t = run(

@@ -43,6 +43,9 @@ export async function registerExtractor(
   return { extractor, spec: r.spec, specSource: r.source, dim, warnings: r.warnings };
 }
 
+/** Short names for catalog entries: `moco` is the paper's default extractor. */
+const CATALOG_ALIASES: Record<string, string> = { moco: 'moco-v2-r50-imagenet' };
+
 function modelsDir(ws: Workspace): string {
   return path.join(path.dirname(ws.file), 'models');
 }
@@ -75,7 +78,7 @@ export async function resolveExtractor(
     const r = await registerExtractor(ws, ref);
     return { extractor: r.extractor, warnings: r.warnings };
   }
-  const entry = findCatalogEntry(ref);
+  const entry = findCatalogEntry(CATALOG_ALIASES[ref] ?? ref);
   if (entry) {
     const file = await ensureCatalogModel(entry.id, modelsDir(ws), {
       signal: opts.signal,

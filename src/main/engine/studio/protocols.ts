@@ -189,7 +189,6 @@ export async function datasetVsDataset(
     config: (m: Method) => DetectorConfig;
     extractor: ExtractorRow;
     testShare?: number;
-    seed?: number;
     name?: string;
   },
   opts: ProtocolOptions = {},

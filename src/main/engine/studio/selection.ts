@@ -2,6 +2,7 @@
  * Which items of the workspace a command means: `NAME` (a whole dataset) or `NAME:label1,label2`
  * (some of its classes, i.e. subfolders), and the feature matrix of those items for an extractor.
  */
+import path from 'node:path';
 import type { ItemRow, Workspace } from '../store';
 import { UserError } from '../util/errors';
 import type { Matrix } from '../util/matrix';
@@ -18,6 +19,12 @@ export function parseSelection(ws: Workspace, text: string, what: string): Selec
   const m = /^([^:]+)(?::(.*))?$/.exec(text.trim());
   const name = m?.[1] ?? '';
   const ds = ws.datasets.byName(name);
+  if (!ds && /[\\/]/.test(text)) {
+    throw new UserError(
+      `${what}: folder not found: "${text}" (looked for ${path.resolve(text)})`,
+      'check the path (a dataset name has no slashes; list them with: cfstudio dataset list)',
+    );
+  }
   if (!ds) {
     const names = ws.datasets.list().map((d) => d.name);
     throw new UserError(
