@@ -188,10 +188,14 @@ async function prepare(
   const sels: Selection[] = [];
   for (const a of args) sels.push(await dataArg(ws, a.arg, a.what, { quiet: o.quiet, signal }));
   const ex = await extractorArg(ws, o.extractor, { quiet: o.quiet, signal });
-  const seen = new Set<number>();
+  // a whole dataset once, even when several arguments select parts of it
+  const whole = new Set(sels.filter((s) => !s.labels).map((s) => s.datasetId));
+  const seen = new Set<string>();
   for (const s of sels) {
-    if (seen.has(s.datasetId)) continue;
-    seen.add(s.datasetId);
+    if (s.labels && whole.has(s.datasetId)) continue;
+    const key = `${s.datasetId}:${s.labels?.join(',') ?? '*'}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     await ensureFeatures(ws, s, ex, { quiet: o.quiet, signal });
   }
   return { ex, sels };

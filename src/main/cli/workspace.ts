@@ -110,11 +110,12 @@ export async function ensureFeatures(
   o: { quiet?: boolean; signal?: AbortSignal; batch?: number },
 ): Promise<ExtractResult> {
   const line = statusLine(!!o.quiet);
-  const name = selectionLabel({ ...sel, labels: null });
+  const name = selectionLabel(sel);
   const r = await runExtractJob(
     {
       workspaceFile: ws.file,
       datasetId: sel.datasetId,
+      labels: sel.labels,
       extractorId: extractor.id,
       modelFile: extractor.path,
       spec: extractorSpec(extractor),

@@ -51,6 +51,8 @@ export interface ExtractResult {
 
 export interface ExtractOptions {
   datasetId: number;
+  /** only the items with these labels (subfolders); default: the whole dataset */
+  labels?: string[] | null;
   extractorId: number;
   modelFile: string;
   spec: ExtractorInputSpec;
@@ -72,7 +74,7 @@ export async function extractFeatures(ws: Workspace, o: ExtractOptions): Promise
   const t0 = performance.now();
   const ds = ws.datasets.get(o.datasetId);
   if (!ds) throw new Error(`dataset ${o.datasetId} not found`);
-  const items = ws.items.list(o.datasetId, { status: 'ok' });
+  const items = ws.items.list(o.datasetId, { status: 'ok', labels: o.labels ?? undefined });
   const byHash = new Map<string, Job>();
   for (const it of items) {
     if (!it.contentHash) continue;
