@@ -9,6 +9,8 @@
  *   cfstudio eval [tabular] --data table.csv --label-column label --methods cf,flow,ratio,…
  *   cfstudio eval one-vs-rest --data cifar10/test --train cifar10/train --contrast cifar10/train
  *   cfstudio runs list | runs show RUN
+ *   cfstudio export --model m.cfdet --format onnx [--with-extractor] --out m.onnx
+ *   cfstudio import m.cfdet                              (a detector file back into a workspace)
  * Every input is validated here (cli/ holds the commands); errors print what failed and what
  * to do, without a stack. Image commands keep their state in a SQLite workspace (--workspace).
  */
@@ -32,6 +34,7 @@ import {
   cmdScoreImages,
   cmdTrainImages,
 } from './cli/imageCommands';
+import { cmdExport, cmdImport } from './cli/exportCommands';
 import { addModelOptions, intArg, methodListArg, numArg } from './cli/options';
 import { cmdEval, cmdInfo, cmdScore, cmdTrain } from './cli/tableCommands';
 
@@ -61,7 +64,7 @@ export function buildProgram(signal: AbortSignal): Command {
   program
     .command('info')
     .description('show the training backend in use (and why others failed), or the metadata of a model file')
-    .argument('[model]', 'a .cfdet model file')
+    .argument('[model]', 'a .cfdet model file, or an exported .onnx model (prints its metadata)')
     .option('--json', 'print JSON')
     .action((model, o) => cmdInfo(model, o));
 
@@ -229,6 +232,34 @@ export function buildProgram(signal: AbortSignal): Command {
     }
     throw new UserError(`unknown protocol '${protocol}'`, 'use tabular, one-vs-rest or dataset-vs-dataset');
   });
+
+  ws(
+    program
+      .command('export')
+      .description(
+        'write a detector as a standalone ONNX model (features or, --with-extractor, images → score, log_prob) or as a .cfdet file',
+      )
+      .option('--model <file>', 'a .cfdet model file')
+      .option('--run <id>', 'or: a run of the workspace (trained or imported)', intArg('--run', 1))
+      .option('--format <format>', 'onnx | cfdet', 'onnx')
+      .option('--with-extractor', 'onnx: fuse the image extractor in front (input: the image tensor)')
+      .option(
+        '--extractor <ref>',
+        'with --with-extractor: the extractor .onnx file or workspace name (default: found by sha256)',
+      )
+      .requiredOption('--out <file>', 'file to write')
+      .option('--json', 'print JSON')
+      .option('-q, --quiet', 'no notes'),
+  ).action((o) => cmdExport(o));
+  ws(
+    program
+      .command('import')
+      .description('import a .cfdet detector file into the workspace as a finished run')
+      .argument('<file>', 'a .cfdet file')
+      .option('--name <name>', 'run name (default: "imported FILE")')
+      .option('--json', 'print JSON')
+      .option('-q, --quiet', 'no notes'),
+  ).action((file, o) => cmdImport(file, o));
 
   const runs = program.command('runs').description('recorded training and evaluation runs');
   ws(

@@ -11,6 +11,7 @@ import { inputColumns } from '../engine/detector/preprocess';
 import { scoreDetector } from '../engine/detector/scoreDetector';
 import type { Detector } from '../engine/detector/types';
 import { auroc } from '../engine/eval/auroc';
+import { readOnnxModelInfo } from '../engine/features/onnxMetadata';
 import { runTabularProtocol } from '../engine/eval/tabularProtocol';
 import { runTrainJob } from '../engine/jobs/runTrainJob';
 import { loadDetector, saveDetector } from '../engine/model/cfdet';
@@ -240,6 +241,12 @@ export function detectorSummary(det: Detector, file?: string): Record<string, un
 }
 
 export async function cmdInfo(model: string | undefined, o: { json?: boolean }): Promise<void> {
+  if (model && /\.onnx$/i.test(model)) {
+    const m = await readOnnxModelInfo(model);
+    const s = { file: model, producer: `${m.producerName} ${m.producerVersion}`.trim(), ...m.metadataProps };
+    process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : formatSummary(s));
+    return;
+  }
   if (model) {
     const s = detectorSummary(loadDetector(model), model);
     process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : formatSummary(s));

@@ -14,7 +14,7 @@ export interface NewRun {
   name?: string | null;
   method: string;
   config: unknown;
-  inlierDatasetId: number;
+  inlierDatasetId: number | null;
   contrastDatasetId: number | null;
   testDatasetId: number | null;
   extractorId: number | null;
