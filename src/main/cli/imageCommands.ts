@@ -367,7 +367,8 @@ export function cmdEvalOneVsRest(
       { signal, onProgress: protocolProgress(!!o.quiet), onRunDone: runDoneLogger(o.quiet) },
     );
     const w = Math.max(6, ...res.inlierClasses.map((c) => c.length));
-    const cols = res.methods.map((m) => METHOD_LABELS[m].padStart(10)).join('');
+    // column heads are the short method names: the long labels would not line up
+    const cols = res.methods.map((m) => m.toUpperCase().padStart(10)).join('');
     out(
       `one-vs-rest AUROC (%) · test ${selectionLabel(sels[0])} · train ${selectionLabel(sels[1])} · contrast ${selectionLabel(sels[2])} · extractor ${ex.name}`,
     );
