@@ -17,6 +17,7 @@ import { OnnxScorer } from '../../src/main/engine/export';
 import { parseInputSpec } from '../../src/main/engine/features/inputSpec';
 import { OnnxExtractor } from '../../src/main/engine/features/onnxExtractor';
 import { pixelsToTensor } from '../../src/main/engine/features/pixelsToTensor';
+import { resolveExtractorSpec } from '../../src/main/engine/features/resolveSpec';
 import { cliWith, expectOk, expectUserError, sharedDir, type Run } from '../helpers/cli';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-export-cli-'));
@@ -263,6 +264,39 @@ describe.skipIf(!haveImages)(
       // sizes: the fused model carries the extractor's weights
       expect(fs.statSync(fused).size).toBeGreaterThan(fs.statSync(moco).size);
     }, 300_000);
+
+    it.each(['flow', 'ratio'])(
+      '%s on MoCo features: ONNX Runtime on the exported model = cfstudio score',
+      async (method) => {
+        const m = path.join(dir, `deer-${method}.cfdet`);
+        const onnx = path.join(dir, `deer-${method}.onnx`);
+        const csv = path.join(dir, `deer-${method}.csv`);
+        const args = ['--inliers', path.join(cifar, 'train', 'deer'), '--contrast', contrastDir];
+        expectOk(run('train', ...args, '--method', method, ...small, '--out', m, '--workspace', ws1));
+        expectOk(run('score', '--model', m, '--input', testDir, '--out', csv, '--workspace', ws1, '-q'));
+        expectOk(run('export', '--model', m, '--out', onnx, '--workspace', ws1));
+        const s = readScoreCsv(csv);
+        const byPath = new Map(s.path.map((p, i) => [p, Number(s.score[i])]));
+        const spec = parseInputSpec(
+          (await resolveExtractorSpec(moco)).spec,
+          'the catalog spec of the shared MoCo model',
+        );
+        const pixels = pixelsToTensor(await Promise.all(testFiles.map((f) => decodeImage(f, spec))), spec);
+        const ex = await OnnxExtractor.load(moco, spec);
+        const features = await ex.run(pixels, testFiles.length);
+        await ex.release();
+        const scorer = await OnnxScorer.load(onnx);
+        const got = await scorer.score({ rows: testFiles.length, cols: 128, data: features });
+        await scorer.release();
+        expect(
+          maxAbsDiff(
+            got.score,
+            testFiles.map((f) => byPath.get(f)!),
+          ),
+        ).toBeLessThan(1e-3);
+      },
+      300_000,
+    );
 
     it('import into a fresh workspace → same model bytes, identical scores', () => {
       const first = run('import', model, '--workspace', ws2, '--json');
