@@ -7,7 +7,6 @@
  *   cfstudio info deer.onnx                                         the metadata (tableCommands.ts)
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { METHOD_LABELS } from '../engine/detector/methods';
 import type { Detector } from '../engine/detector/types';
 import { detectorOfRun, exportDetectorOnnx, importDetector, readDetectorFile } from '../engine/export';
@@ -15,6 +14,7 @@ import type { Workspace } from '../engine/store';
 import { UserError } from '../engine/util/errors';
 import { appVersion } from '../engine/util/version';
 import { logger, openWorkspace, type WorkspaceOpts } from './workspace';
+import { writeFileAtomic } from '../engine/util/writeFileAtomic';
 
 const out = (s: string): void => {
   process.stdout.write(s + '\n');
@@ -28,27 +28,6 @@ export interface ExportOpts extends WorkspaceOpts {
   extractor?: string;
   out: string;
   json?: boolean;
-}
-
-/** Writes `bytes` to `file` through a temporary file (no half-written model on a crash). */
-function writeAtomic(file: string, bytes: Uint8Array): void {
-  const dir = path.dirname(path.resolve(file));
-  if (!fs.existsSync(dir))
-    throw new UserError(
-      `cannot write ${file}: folder ${dir} does not exist`,
-      'create the folder or choose another --out',
-    );
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw new UserError(
-      `cannot write ${file}: ${(e as Error).message}`,
-      'check the path and that the folder is writable',
-    );
-  }
 }
 
 /** The extractor file for --with-extractor: --extractor FILE.onnx or NAME, else the workspace's by sha256. */
@@ -114,7 +93,7 @@ export async function cmdExport(o: ExportOpts): Promise<void> {
     const { detector: det, bytes: detBytes } =
       o.model !== undefined ? readDetectorFile(o.model) : detectorOfRun(ws(), o.run!);
     if (format === 'cfdet') {
-      writeAtomic(o.out, detBytes);
+      writeFileAtomic(o.out, detBytes);
       if (o.json) return out(JSON.stringify({ out: o.out, format, bytes: detBytes.length }, null, 2));
       return out(
         `exported ${METHOD_LABELS[det.method]} detector of ${source} → ${o.out} (${detBytes.length} bytes)`,
@@ -122,7 +101,7 @@ export async function cmdExport(o: ExportOpts): Promise<void> {
     }
     const extractor = o.withExtractor ? extractorBytes(det, o, ws, source) : undefined;
     const r = exportDetectorOnnx(det, { appVersion: appVersion(), source, extractor });
-    writeAtomic(o.out, r.bytes);
+    writeFileAtomic(o.out, r.bytes);
     if (o.json)
       return out(
         JSON.stringify(

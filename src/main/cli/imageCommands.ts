@@ -3,7 +3,6 @@
  * models), extraction, training/scoring on image features, the paper's image protocols
  * (one-vs-rest, dataset-vs-dataset) and the recorded runs.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { CONTRAST_METHODS, METHOD_LABELS, type Method } from '../engine/detector/methods';
 import { scoreDetector } from '../engine/detector/scoreDetector';
@@ -34,6 +33,7 @@ import {
   registerExtractor,
   type WorkspaceOpts,
 } from './workspace';
+import { writeFileAtomic } from '../engine/util/writeFileAtomic';
 
 const out = (s: string): void => {
   process.stdout.write(s + '\n');
@@ -293,9 +293,7 @@ export function cmdScoreImages(
           .join(','),
       ),
     );
-    const tmp = `${o.out}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, lines.join('\n') + '\n');
-    fs.renameSync(tmp, o.out);
+    writeFileAtomic(o.out, lines.join('\n') + '\n');
     out(
       `scored ${score.length} images of ${selectionLabel(sels[0])} with ${METHOD_LABELS[det.method]} → ${o.out} (most anomalous first)`,
     );
@@ -437,12 +435,10 @@ export function cmdEvalDatasetVsDataset(
 
 function writeJson(file: string, v: unknown) {
   // NaN (the matrix diagonal) is not JSON: write null
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(
-    tmp,
+  writeFileAtomic(
+    file,
     JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2) + '\n',
   );
-  fs.renameSync(tmp, file);
 }
 
 // ---------- runs ----------

@@ -20,6 +20,7 @@ import { takeRows } from '../engine/util/matrix';
 import { appVersion } from '../engine/util/version';
 import { buildConfig, type ModelOpts } from './options';
 import { progressPrinter } from './progress';
+import { writeFileAtomic } from '../engine/util/writeFileAtomic';
 
 export function readTable(
   file: string,
@@ -140,9 +141,7 @@ export async function cmdScore(o: {
       [i + 1, score[i], ...(logProb ? [logProb[i]] : []), ...(t.labels ? [t.labels[i]] : [])].join(','),
     );
   }
-  const tmp = `${o.out}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, lines.join('\n') + '\n');
-  fs.renameSync(tmp, o.out);
+  writeFileAtomic(o.out, lines.join('\n') + '\n');
   let msg = `scored ${score.length} rows with ${METHOD_LABELS[det.method]} → ${o.out}`;
   if (t.labels && t.labels.some((l) => l !== 0) && t.labels.some((l) => l === 0))
     msg += ` · AUROC ${(auroc(score, t.labels) * 100).toFixed(1)}`;

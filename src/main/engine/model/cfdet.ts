@@ -12,11 +12,11 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { DETECTOR_FORMAT_VERSION, DetectorHeaderSchema, type Detector } from '../detector/types';
 import { checkFlowSpec, FlowSpecSchema } from '../flow/spec';
 import { flowParamShapes } from '../flow/flowGraph';
 import { UserError } from '../util/errors';
+import { writeFileAtomic } from '../util/writeFileAtomic';
 
 const MAGIC = Buffer.from('CFDET\n\x1a\0', 'latin1');
 const HASH_BYTES = 32;
@@ -115,24 +115,7 @@ export function decodeDetector(buf: Buffer, file: string): Detector {
 }
 
 export function saveDetector(det: Detector, file: string): void {
-  const buf = encodeDetector(det);
-  const dir = path.dirname(path.resolve(file));
-  if (!fs.existsSync(dir))
-    throw new UserError(
-      `cannot write ${file}: folder ${dir} does not exist`,
-      'create the folder or choose another --out path',
-    );
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, buf);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw new UserError(
-      `cannot write ${file}: ${(e as Error).message}`,
-      'check the path and that the folder is writable',
-    );
-  }
+  writeFileAtomic(file, encodeDetector(det));
 }
 
 export function loadDetector(file: string): Detector {
