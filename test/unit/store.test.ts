@@ -52,7 +52,8 @@ function userError(fn: () => unknown, ...parts: RegExp[]): UserError {
   expect(err).toBeInstanceOf(UserError);
   const ue = err as UserError;
   for (const p of parts) expect(ue.message).toMatch(p);
-  expect(ue.hint).toBeTruthy();
+  // every store error says what to do: a sentence with a verb, not an empty hint
+  expect(ue.hint).toMatch(/\b(Check|Choose|Update|Restore|Open|Run|Remove|Pick|Rename|Use|Add)\b/i);
   return ue;
 }
 
@@ -456,7 +457,7 @@ describe('repositories', () => {
     expect(ws.datasets.remove(gone.id)).toBe(false);
     expect(ws.items.get(g1.id)).toBeUndefined();
     expect(ws.items.list(gone.id)).toEqual([]);
-    expect(ws.items.get(k.id)).toBeDefined();
+    expect(ws.items.get(k.id)?.relPath).toBe(k.relPath);
     expect(ws.scores.list(run).map((s) => s.itemId)).toEqual([k.id]);
     expect(ws.scores.picks(run)).toEqual([]);
     expect(ws.runs.get(run)).toMatchObject({ inlierDatasetId: keep.id, contrastDatasetId: null });
