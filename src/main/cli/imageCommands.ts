@@ -19,7 +19,7 @@ import {
 } from '../engine/studio/protocols';
 import { loadSelection, selectionLabel, type Selection } from '../engine/studio/selection';
 import { trainRun } from '../engine/studio/trainRun';
-import { extractorSpec } from '../engine/studio/extractors';
+import { extractorSpec, registerExtractor } from '../engine/studio/extractors';
 import { UserError } from '../engine/util/errors';
 import { buildConfig, type ModelOpts } from './options';
 import { progressPrinter } from './progress';
@@ -30,7 +30,6 @@ import {
   extractorArg,
   logger,
   openWorkspace,
-  registerExtractor,
   type WorkspaceOpts,
 } from './workspace';
 import { writeFileAtomic } from '../engine/util/writeFileAtomic';
@@ -94,8 +93,8 @@ export function cmdDatasetShow(name: string, o: WorkspaceOpts & { json?: boolean
       );
     const bad = ws.items.list(d.id, { status: 'unreadable' });
     const labels = ws.items.labels(d.id);
+    const hashes = [...new Set(ws.items.list(d.id, { status: 'ok' }).map((i) => i.contentHash!))];
     const features = ws.extractors.list().map((e) => {
-      const hashes = [...new Set(ws.items.list(d.id, { status: 'ok' }).map((i) => i.contentHash!))];
       return {
         extractor: e.name,
         withFeatures: hashes.length - ws.features.missing(e.id, hashes).length,
@@ -231,7 +230,7 @@ export function cmdTrainImages(
       {
         config: imageConfig(o, o.method, ex),
         inliers: inl,
-        contrast: contrast === null || contrast === 'permutation' ? contrast : contrast,
+        contrast,
         extractor: ex,
       },
       { onProgress: progressPrinter(!!o.quiet), signal },
@@ -262,20 +261,18 @@ export function cmdScoreImages(
         `${o.model} was trained on table features, not images`,
         'score a CSV or .npy file with the same columns instead',
       );
-    let ex = ws.extractors.byHash(meta.sha256);
-    if (!ex)
+    const known = ws.extractors.byHash(meta.sha256);
+    if (!known)
       throw new UserError(
         `${o.model} needs the extractor "${meta.name}" (sha256 ${meta.sha256.slice(0, 12)}…), which this workspace does not have`,
         `add that model file: cfstudio extractor add FILE.onnx --name ${meta.name}`,
       );
-    ex = (await extractorArg(ws, ex.name, o)) ?? ex;
-    const { sels } = await prepare(
-      ws,
-      [{ arg: o.input, what: 'input' }],
-      { ...o, extractor: ex.name },
-      signal,
-    );
-    const data = loadSelection(ws, sels[0], ex.id, 'input');
+    // resolving by name checks that the model file is still there
+    const ex = await extractorArg(ws, known.name, o);
+    const sel = await dataArg(ws, o.input, 'input', { quiet: o.quiet, signal });
+    await ensureFeatures(ws, sel, ex, { quiet: o.quiet, signal });
+    const sels = [sel];
+    const data = loadSelection(ws, sel, ex.id, 'input');
     const { score, logProb } = await scoreDetector(det, data.features, o.input);
     const ds = ws.datasets.get(sels[0].datasetId)!;
     const order = [...score.keys()].sort((a, b) => score[b] - score[a]);

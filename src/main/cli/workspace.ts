@@ -9,7 +9,7 @@ import path from 'node:path';
 import { runExtractJob } from '../engine/jobs/runExtractJob';
 import { defaultWorkspacePath, Workspace, type ExtractorRow } from '../engine/store';
 import { addImageDataset, datasetForRoot, type AddDatasetResult } from '../engine/studio/datasets';
-import { extractorSpec, registerExtractor, resolveExtractor } from '../engine/studio/extractors';
+import { extractorSpec, resolveExtractor } from '../engine/studio/extractors';
 import { parseSelection, selectionLabel, type Selection } from '../engine/studio/selection';
 import type { ExtractResult } from '../engine/features/extractFeatures';
 import { formatEta, statusLine } from './progress';
@@ -99,8 +99,6 @@ export async function extractorArg(
   for (const w of r.warnings) logger(o.quiet)(`note: ${w}`);
   return r.extractor;
 }
-
-export { registerExtractor };
 
 /** Extracts whatever features of `sel`'s dataset are missing (a no-op when all are cached). */
 export async function ensureFeatures(

@@ -14,7 +14,7 @@ import { mean } from '../eval/stats';
 import type { ExtractorRow, NewRun, Workspace } from '../store';
 import type { TrainProgress } from '../train/trainer';
 import { CancelledError, UserError } from '../util/errors';
-import { takeRows, type Matrix } from '../util/matrix';
+import { takeRows, vstack, type Matrix } from '../util/matrix';
 import type { EvalMetrics, PickWithItem, TestSet } from './evaluateRun';
 import { loadSelection, selectionLabel, type LoadedSelection, type Selection } from './selection';
 import { trainRun } from './trainRun';
@@ -216,11 +216,7 @@ export async function datasetVsDataset(
     };
   }
   const items = [...testInl.items, ...ano.items];
-  const features: Matrix = {
-    rows: items.length,
-    cols: inl.features.cols,
-    data: new Float32Array([...testInl.features.data, ...ano.features.data]),
-  };
+  const features = vstack([testInl.features, ano.features]);
   const anomalyName = selectionLabel(input.anomalies);
   const testSet: TestSet = {
     items,

@@ -14,6 +14,7 @@ export interface NewRun {
   name?: string | null;
   method: string;
   config: unknown;
+  /** null for imported detectors, and once the dataset has been removed (the run's history stays) */
   inlierDatasetId: number | null;
   contrastDatasetId: number | null;
   testDatasetId: number | null;
@@ -23,25 +24,16 @@ export interface NewRun {
   parentRunId: number | null;
 }
 
-export interface RunRow {
+export interface RunRow extends Required<NewRun> {
   id: number;
   name: string | null;
-  method: string;
-  config: unknown;
-  /** null once the dataset has been removed (the run's history stays) */
-  inlierDatasetId: number | null;
-  contrastDatasetId: number | null;
-  testDatasetId: number | null;
-  extractorId: number | null;
-  selection: RunSelection;
-  parentRunId: number | null;
   status: RunStatus;
   /** ISO times */
   started: string | null;
   finished: string | null;
   backend: string | null;
   metrics: unknown;
-  /** e.g. { extractMs, trainMs, scoreMs } */
+  /** e.g. { trainSeconds, evalSeconds } */
   timings: Record<string, number> | null;
   error: string | null;
 }
