@@ -90,8 +90,8 @@ export async function extractFeatures(ws: Workspace, o: ExtractOptions): Promise
   }
   const total = byHash.size;
   const missing = new Set(ws.features.missing(o.extractorId, [...byHash.keys()]));
-  const todo = [...byHash.values()].filter((j) => missing.has(j.hash));
-  const cached = total - todo.length;
+  const pending = [...byHash.values()].filter((j) => missing.has(j.hash));
+  const cached = total - pending.length;
   const failed: ExtractResult['failed'] = [];
   let done = cached;
   let decodeSeconds = 0;
@@ -118,7 +118,7 @@ export async function extractFeatures(ws: Workspace, o: ExtractOptions): Promise
     );
   };
   report(true);
-  if (todo.length === 0) {
+  if (pending.length === 0) {
     return result();
   }
 
@@ -148,7 +148,7 @@ export async function extractFeatures(ws: Workspace, o: ExtractOptions): Promise
 
   try {
     const batches: Job[][] = [];
-    for (let i = 0; i < todo.length; i += batchSize) batches.push(todo.slice(i, i + batchSize));
+    for (let i = 0; i < pending.length; i += batchSize) batches.push(pending.slice(i, i + batchSize));
     let next = decodeBatch(batches[0]);
     for (let b = 0; b < batches.length; b++) {
       const decoded = await next;
