@@ -1,12 +1,15 @@
 /**
  * Flow speed bench, one run on one machine (shared/docs/PERF_NOTES.md): the engine's trainer
- * with the CF objective on the backend `initTfjs()` picks, against the PyTorch reference
+ * with the CF objective on the tfjs backend `initTfjs()` picks and on the ort training backend
+ * (train/ort: the whole step as one ONNX graph), against the PyTorch reference
  * (shared/bench/flow_torch.py) and ONNX Runtime scoring of the flow that script exports.
+ * The ort section also splits one step by ORT kernel class (a profiled session) and reports
+ * GFLOP/s against this CPU's peak.
  *
  *   npm run bench            (= node bin/run-ts.mjs bench/flow-speed.ts)
  *
  * Flow: D=128, H=512, 8 blocks; training batch 256 inliers + 256 contrast; scoring batch 4096.
- * Order: ours → torch (subprocess; it keeps only idle-CPU windows, so nothing else runs in this
+ * Order: ours (tfjs) → ours (ort) → torch (subprocess; it keeps only idle-CPU windows, so nothing else runs in this
  * process meanwhile) → ORT. Like flow_torch.py, every timing window records how many cores
  * *other* processes used, and rates are medians over the clean windows (< 0.15 foreign cores)
  * when there are enough of them. Results also go to bench/results/flow-speed.json.
@@ -38,6 +41,8 @@ import { makeFlowSpec } from '../src/main/engine/flow/spec';
 import { runTfGraph } from '../src/main/engine/flow/tfjsExecutor';
 import { Adam } from '../src/main/engine/train/adam';
 import { cfObjective } from '../src/main/engine/train/objectives/cf';
+import { trainSessionOptions } from '../src/main/engine/train/ort/ortStepRunner';
+import { buildTrainStepModel } from '../src/main/engine/train/ort/trainStepGraph';
 import { DEFAULT_TRAIN, trainFlow } from '../src/main/engine/train/trainer';
 import { matrix, type Matrix } from '../src/main/engine/util/matrix';
 import { Rng } from '../src/main/engine/util/rng';
@@ -264,6 +269,7 @@ async function benchOurs(): Promise<OursResult> {
       init: params,
       dataInit: false,
       progressEvery: 1,
+      trainBackend: 'tfjs',
       onProgress: timed
         ? (p) => {
             marks.push(mark());
@@ -445,6 +451,205 @@ async function benchOurs(): Promise<OursResult> {
       peakRssMiBAfterOurs: peakRssMiB(),
     },
   };
+}
+
+// ---------------------------------------------------------------- 1b. ours: ort training step
+
+/** This CPU's single-precision peak: cores × GHz × FLOPs/cycle from its vector FMA width. */
+function cpuPeak(): { gflops: number; note: string } {
+  let flags = '';
+  let mhz = NaN;
+  try {
+    const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    flags = /^flags\s*:\s*(.*)$/m.exec(info)?.[1] ?? '';
+    mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1]);
+  } catch {
+    // no /proc/cpuinfo: peak unknown
+  }
+  if (!Number.isFinite(mhz)) mhz = os.cpus()[0]?.speed ?? NaN;
+  const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags);
+  // two FMA pipes: 2 × lanes × 2 FLOPs (multiply + add) per cycle
+  const perCycle = has('avx512f') ? 64 : has('fma') && has('avx2') ? 32 : has('avx') ? 16 : 8;
+  const isa = has('avx512f') ? 'AVX-512 FMA' : has('fma') ? 'AVX2 FMA' : has('avx') ? 'AVX' : 'SSE';
+  const cores = os.availableParallelism();
+  const gflops = (cores * mhz * perCycle) / 1000;
+  return {
+    gflops: r(gflops, 1),
+    note: `${cores} cores × ${(mhz / 1000).toFixed(2)} GHz × ${perCycle} FLOP/cycle (${isa}, 2 FMA pipes; /proc/cpuinfo clock, no turbo)`,
+  };
+}
+
+interface OrtTrainResult {
+  status: 'ok' | 'failed';
+  reason?: string;
+  threads?: number;
+  buildMs?: number;
+  trainStepsPerSec?: number;
+  trainWindows?: number[];
+  trainWindowForeignCores?: number[];
+  trainCleanWindows?: string;
+  trainLoaded?: boolean;
+  trainStepMsMedian?: number;
+  trainGflops?: number;
+  finalLoss?: number | null;
+  /** median ms of one step: session.run (JS side), ORT's own model_run, kernels by class, JS glue */
+  split?: Record<string, number>;
+}
+
+async function benchOrtTrain(): Promise<OrtTrainResult> {
+  try {
+    const spec = makeFlowSpec(D, { hidden: H, blocks: NB }, 0);
+    const init = initFlowParams(spec, 0);
+    const rng = new Rng(12345);
+    const inliers = randn(DATA_ROWS, D, rng);
+    const contrast = randn(DATA_ROWS, D, rng);
+    const marks: CpuMark[] = [];
+    let lastLoss: number | null = null;
+    const train = (steps: number, params: typeof init, timed: boolean) =>
+      trainFlow({
+        spec,
+        objective: cfObjective,
+        inliers,
+        heldOut: null,
+        contrast,
+        eps: 0,
+        config: { ...DEFAULT_TRAIN, steps },
+        init: params,
+        dataInit: false,
+        progressEvery: 1,
+        trainBackend: 'ort',
+        onProgress: timed
+          ? (p) => {
+              marks.push(mark());
+              lastLoss = p.loss;
+            }
+          : undefined,
+      });
+    log(`[ort-train] warm-up: ${WARMUP} steps (separate trainFlow call, trainBackend 'ort')`);
+    const warm = await train(WARMUP, init, false);
+    const idleFo = await waitIdle(20);
+    log(`[ort-train] timing ${STEPS} steps (other processes just before: ${idleFo} cores)`);
+    await train(STEPS, warm.params, true);
+    const intervals = marks.slice(1).map((m, i) => m.t - marks[i].t);
+    const wRates: number[] = [];
+    const wins: Window[] = [];
+    for (let i = 0; i + STEPS_PER_WINDOW < marks.length; i += STEPS_PER_WINDOW) {
+      const w = windowOf(marks[i], marks[i + STEPS_PER_WINDOW]);
+      wins.push(w);
+      wRates.push(STEPS_PER_WINDOW / w.seconds);
+    }
+    const tr = cleanMedian(wRates, wins);
+    const stepMs = median(intervals);
+    log(
+      `[ort-train] train ${r(tr.rate, 3)} steps/s (clean windows ${tr.clean}/${tr.total}${tr.loaded ? ', LOADED machine' : ''}; median step ${r(stepMs, 0)} ms)`,
+    );
+
+    // where time goes: the same step graph in a profiled session (ORT's per-kernel times), and
+    // session.run timed from JS (the difference is the binding: feeds, output copies, scheduling)
+    const t0 = performance.now();
+    const model = buildTrainStepModel({
+      spec,
+      objective: cfObjective(spec, BATCH, BATCH),
+      bx: BATCH,
+      by: BATCH,
+      adam: { lr: 1e-3, totalSteps: 1000, clipNorm: 10 },
+    });
+    const buildMs = performance.now() - t0;
+    const ort = await import('onnxruntime-node');
+    const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-ortprof-'));
+    const session = await ort.InferenceSession.create(model.bytes, {
+      ...trainSessionOptions({ threads: ORT_THREADS }),
+      enableProfiling: true,
+      profileFilePrefix: path.join(profDir, 'step'),
+    });
+    const P = model.paramCount;
+    const theta = new Float32Array(P);
+    for (const s of model.slots) theta.set(warm.params[s.name], s.offset);
+    const bx = randn(BATCH, D, rng);
+    const by = randn(BATCH, D, rng);
+    const feeds: Record<string, import('onnxruntime-node').Tensor> = {
+      theta: new ort.Tensor('float32', theta, [P]),
+      adam_m: new ort.Tensor('float32', new Float32Array(P), [P]),
+      adam_v: new ort.Tensor('float32', new Float32Array(P), [P]),
+      step: new ort.Tensor('float32', Float32Array.of(0), []),
+      eps: new ort.Tensor('float32', Float32Array.of(0), []),
+      x: new ort.Tensor('float32', bx.data, [BATCH, D]),
+      y: new ort.Tensor('float32', by.data, [BATCH, D]),
+    };
+    // as OrtStepRunner: each step's state outputs are the next step's inputs
+    const runMs: number[] = [];
+    for (let i = 0; i < 3 + SPLIT_REPEATS; i++) {
+      const t = performance.now();
+      const out = await session.run(feeds);
+      if (i >= 3) runMs.push(performance.now() - t);
+      feeds.theta = out.theta_next as typeof feeds.theta;
+      feeds.adam_m = out.adam_m_next as typeof feeds.theta;
+      feeds.adam_v = out.adam_v_next as typeof feeds.theta;
+    }
+    session.endProfiling(); // writes step_<date>.json into profDir
+    await session.release();
+    const profName = fs.readdirSync(profDir).find((f) => f.endsWith('.json'));
+    if (!profName) throw new Error(`ONNX Runtime wrote no profile into ${profDir}`);
+    const profFile = path.join(profDir, profName);
+    const events = JSON.parse(fs.readFileSync(profFile, 'utf8')) as {
+      cat?: string;
+      name: string;
+      dur: number;
+      args?: { op_name?: string; input_type_shape?: Record<string, number[]>[] };
+    }[];
+    fs.rmSync(profDir, { recursive: true, force: true });
+    const runs = events.filter((e) => e.name === 'model_run').slice(3);
+    const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+    const skip = kernels.length - (kernels.length / (3 + SPLIT_REPEATS)) * SPLIT_REPEATS;
+    const bucket: Record<string, number> = {};
+    let products = 0;
+    for (const e of kernels.slice(skip)) {
+      const op = e.args?.op_name ?? '?';
+      const first = e.args?.input_type_shape?.[0];
+      const dims = first ? Object.values(first)[0] : [];
+      const flatState = dims.length === 1 && dims[0] === P;
+      const kind = /Gemm|MatMul/.test(op)
+        ? 'matrix products (Gemm/MatMul)'
+        : op === 'Concat' && e.name.startsWith('grad_flat')
+          ? 'gradient concat into g [P]'
+          : op === 'Slice' && flatState
+            ? 'parameter slices of θ [P]'
+            : flatState
+              ? 'Adam + clipping on [P] vectors'
+              : 'other forward/backward ops (elementwise, Gather, Pad, reductions)';
+      bucket[kind] = (bucket[kind] ?? 0) + e.dur / 1000 / SPLIT_REPEATS;
+      if (kind.startsWith('matrix')) products += e.dur / 1000 / SPLIT_REPEATS;
+    }
+    const runJs = median(runMs);
+    const runOrt = median(runs.map((e) => e.dur / 1000));
+    const kernelSum = Object.values(bucket).reduce((a, b) => a + b, 0);
+    const split: Record<string, number> = {
+      'step (trainer, median)': r(stepMs, 1),
+      'session.run from JS': r(runJs, 1),
+      'ORT model_run': r(runOrt, 1),
+      ...Object.fromEntries(Object.entries(bucket).map(([k, v]) => [k, r(v, 1)])),
+      'ORT executor overhead (model_run − kernels)': r(runOrt - kernelSum, 1),
+      'binding (session.run − model_run: feeds, output copies)': r(runJs - runOrt, 1),
+      'trainer glue (step − session.run: batches, noise, progress)': r(stepMs - runJs, 1),
+      'matrix-product GFLOP/s inside Gemm kernels': r(TRAIN_FLOP / (products / 1000) / 1e9, 1),
+    };
+    return {
+      status: 'ok',
+      threads: ORT_THREADS,
+      buildMs: r(buildMs, 0),
+      trainStepsPerSec: r(tr.rate, 3),
+      trainWindows: wRates.map((x) => r(x, 3)),
+      trainWindowForeignCores: wins.map((w) => r(w.foreignCores)),
+      trainCleanWindows: `${tr.clean}/${tr.total}`,
+      trainLoaded: tr.loaded,
+      trainStepMsMedian: r(stepMs, 1),
+      trainGflops: r((tr.rate * TRAIN_FLOP) / 1e9, 1),
+      finalLoss: lastLoss,
+      split,
+    };
+  } catch (e) {
+    return { status: 'failed', reason: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+  }
 }
 
 // ---------------------------------------------------------------- 2. torch
@@ -770,6 +975,9 @@ async function main(): Promise<void> {
   );
 
   const ours = await benchOurs();
+  const ortTrain = await benchOrtTrain();
+  if (ortTrain.status !== 'ok') log(`[ort-train] failed: ${ortTrain.reason}`);
+  const peak = cpuPeak();
   const torch = await benchTorch();
   if (torch.status !== 'ok') log(`[torch] ${torch.status}: ${torch.reason}`);
   const ort = await benchOrt(torch.onnxPath);
@@ -804,6 +1012,15 @@ async function main(): Promise<void> {
         k(ours.scoreSamplesPerSec),
         f(ours.scoreGflops, 1),
       ],
+      ortTrain.status === 'ok'
+        ? [
+            `ours: ort training step (onnxruntime-node, ${ortTrain.threads} threads)${ortTrain.trainLoaded ? ' [LOADED machine]' : ''}`,
+            f(ortTrain.trainStepsPerSec, 3),
+            f(ortTrain.trainGflops, 1),
+            '—',
+            '—',
+          ]
+        : [`ours: ort training step failed: ${ortTrain.reason}`, '—', '—', '—', '—'],
       hasTorch
         ? [
             torchName,
@@ -823,7 +1040,14 @@ async function main(): Promise<void> {
           ]
         : [`ORT: ${ort.status}: ${ort.reason}`, '—', '—', '—', '—'],
     ]),
-    `ratios: ours/torch train ${f(trainRatio, 3)}  ·  ours/torch score ${f(scoreRatioTorch, 3)}  ·  ours/ORT score ${f(scoreRatioOrt, 3)}`,
+    `ratios: ort/torch train ${f(ratio(ortTrain.trainStepsPerSec, torch.trainStepsPerSec), 3)} (goal ≥ 1.2)  ·  ort/tfjs train ${f(ratio(ortTrain.trainStepsPerSec, ours.trainStepsPerSec), 2)}`,
+    `CPU peak ${f(peak.gflops, 1)} GFLOP/s = ${peak.note}: ort train ${f(ratio(ortTrain.trainGflops, peak.gflops) !== undefined ? 100 * ratio(ortTrain.trainGflops, peak.gflops)! : undefined, 0)}% · torch train ${f(ratio(torch.trainGflops, peak.gflops) !== undefined ? 100 * ratio(torch.trainGflops, peak.gflops)! : undefined, 0)}% · tfjs train ${f(100 * (ratio(ours.trainGflops, peak.gflops) ?? NaN), 0)}% of peak`,
+    ortTrain.split
+      ? `where time goes (ort, ms per step): ${Object.entries(ortTrain.split)
+          .map(([k2, v]) => `${k2} ${f(v, 1)}`)
+          .join(' · ')}`
+      : '',
+    `ratios: tfjs/torch train ${f(trainRatio, 3)}  ·  ours/torch score ${f(scoreRatioTorch, 3)}  ·  ours/ORT score ${f(scoreRatioOrt, 3)}`,
     `where time goes (ours, median step ${f(s.stepMs, 0)} ms): forward ${f(s.forwardMs, 0)} ms (${pct(s.forwardMs)}) · backward ${f(s.backwardMs, 0)} ms (${pct(s.backwardMs)}) · Adam ${f(s.adamMs, 0)} ms (${pct(s.adamMs)}) · rest ${f(s.otherMs, 0)} ms (${pct(s.otherMs)}: trainer glue — feeding params, batch + noise, syncs, …)`,
     `kernel: 512³ matMul ours ${f(ours.matmul512Gflops, 1)} GFLOP/s vs torch sgemm ${f(torch.sgemm512Gflops, 1)} GFLOP/s${torch.blas?.slow ? '  (!) torch is on netlib reference BLAS — not the PERF_NOTES setup' : ''}`,
     `ours train: ${ours.timedSteps} timed steps after ${ours.warmupSteps} warm-up; windows of ${STEPS_PER_WINDOW} steps ${ours.trainWindows.join(' ')} steps/s, clean ${ours.trainCleanWindows} (foreign cores ${ours.trainWindowForeignCores.join(' ')}); all steps ${f(ours.trainStepsPerSecAllSteps, 3)}/s, whole call ${f(ours.trainStepsPerSecWall, 3)}/s; step ms median ${f(ours.trainStepMsMedian, 0)} [${f(ours.trainStepMsMin, 0)}–${f(ours.trainStepMsMax, 0)}]; own CPU ${f(ours.trainOwnCores)} cores`,
@@ -851,9 +1075,13 @@ async function main(): Promise<void> {
       scoreGflop: SCORE_FLOP / 1e9,
     },
     ours,
+    ortTrain,
+    cpuPeak: peak,
     torch,
     ort,
     ratios: {
+      ortTrainOverTorchTrain: ratio(ortTrain.trainStepsPerSec, torch.trainStepsPerSec),
+      ortTrainOverTfjsTrain: ratio(ortTrain.trainStepsPerSec, ours.trainStepsPerSec),
       oursOverTorchTrain: trainRatio,
       oursOverTorchScore: scoreRatioTorch,
       oursOverOrtScore: scoreRatioOrt,

@@ -25,7 +25,7 @@ import {
   OnnxScorer,
   ONNX_SCORER_VERSION,
 } from '../../src/main/engine/export';
-import { floatValueInfo } from '../../src/main/engine/export/onnxGraph';
+import { floatValueInfo, type EmitterChoices } from '../../src/main/engine/export/onnxGraph';
 import { readOnnxModelInfo } from '../../src/main/engine/features/onnxMetadata';
 import { GraphBuilder, type Graph, type OpName } from '../../src/main/engine/flow/graph';
 import { runRefGraph, refTensor, type RefTensor } from '../../src/main/engine/flow/refExecutor';
@@ -44,8 +44,13 @@ const rng = new Rng(7);
 const rand = (n: number, scale = 1) => Float64Array.from({ length: n }, () => rng.normal() * scale);
 
 /** Runs an IR graph through the ONNX emitter: every IR input and param becomes an ONNX input. */
-async function runOnnx(graph: Graph, feeds: Record<string, RefTensor>, opset = 17): Promise<RefTensor> {
-  const e = new OnnxEmitter('t/', opset);
+async function runOnnx(
+  graph: Graph,
+  feeds: Record<string, RefTensor>,
+  opset = 17,
+  choices: EmitterChoices = {},
+): Promise<RefTensor> {
+  const e = new OnnxEmitter('t/', opset, choices);
   const bind: Record<string, string> = {};
   for (const d of [...graph.inputs, ...graph.params]) bind[d.name] = d.name;
   const outs = emitIrGraph(e, graph, { bind, outputNames: { [graph.outputs[0]]: 'y' } });
@@ -158,6 +163,54 @@ const OP_CASES: Record<OpName, () => { graph: Graph; feeds: Record<string, RefTe
     RowSum: unaryCase('RowSum'),
     SumAll: unaryCase('SumAll'),
     Mean: unaryCase('Mean'),
+    Const: () => {
+      const g = new GraphBuilder();
+      g.input('x', ['N', C]);
+      return { graph: g.build([g.node('Const', [], { c: -1.75 })]), feeds: { x: f32([N, C]) } };
+    },
+    MatMulNT: () => {
+      const g = new GraphBuilder();
+      const a = g.input('a', ['N', C]);
+      const b = g.input('b', [4, C]);
+      return { graph: g.build([g.node('MatMulNT', [a, b])]), feeds: { a: f32([N, C]), b: f32([4, C]) } };
+    },
+    MatMulTN: () => {
+      const g = new GraphBuilder();
+      const a = g.input('a', ['N', C]);
+      const b = g.input('b', ['N', 3]);
+      return { graph: g.build([g.node('MatMulTN', [a, b])]), feeds: { a: f32([N, C]), b: f32([N, 3]) } };
+    },
+    ColSum: () => {
+      const g = new GraphBuilder();
+      const x = g.input('x', ['N', C]);
+      const plain = g.node('ColSum', [x]);
+      const known = g.node('ColSum', [x], { size: N });
+      return { graph: g.build([g.add(plain, known)]), feeds: { x: f32([N, C]) } };
+    },
+    PassIfPositive: () => {
+      // r ≥ 0 by the op's contract (a Relu output), with exact zeros
+      const g = new GraphBuilder();
+      const a = g.input('a', ['N', C]);
+      const r = g.input('r', ['N', C]);
+      const rv = f32([N, C]);
+      rv.data = rv.data.map((v) => Math.max(v, 0));
+      return { graph: g.build([g.node('PassIfPositive', [a, r])]), feeds: { a: f32([N, C]), r: rv } };
+    },
+    GeMask: binaryCase('GeMask', []),
+    Sigmoid: unaryCase('Sigmoid', false, 5),
+    Div: binaryCase('Div', [C]),
+    PadCols: withAttrs('PadCols', { start: 2, end: 2 + C, size: C + 5 }),
+    PadRows: withAttrs('PadRows', { start: 3, end: 3 + N, size: N + 4, rank: 2 }),
+    BroadcastCols: () => {
+      const g = new GraphBuilder();
+      const x = g.input('x', ['N']);
+      return { graph: g.build([g.node('BroadcastCols', [x], { size: 4 })]), feeds: { x: f32([N]) } };
+    },
+    Fill: () => {
+      const g = new GraphBuilder();
+      const s = g.input('s', []);
+      return { graph: g.build([g.node('Fill', [s], { shape: [N, 3] })]), feeds: { s: f32([]) } };
+    },
   };
 })();
 
@@ -169,6 +222,13 @@ describe('ONNX emitter: every IR op matches the float64 reference executor', () 
       expectClose(await runOnnx(graph, feeds), ref);
     });
   }
+
+  it('Permute as a permutation-matrix product (the training step choice) is exact', async () => {
+    const { graph, feeds } = OP_CASES.Permute();
+    const ref = runRefGraph(graph, feeds)[graph.outputs[0]];
+    const got = await runOnnx(graph, feeds, 17, { permuteAsMatMul: true });
+    expect(Array.from(got.data)).toEqual(Array.from(ref.data));
+  });
 
   it('RowSum on a column and SumAll+column broadcasting also hold at opset 13 and 20', async () => {
     for (const opset of [13, 20]) {

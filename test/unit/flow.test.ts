@@ -240,11 +240,13 @@ describe('trainer', () => {
   });
 
   it('flat and per-parameter variable layouts train identically and leave no tensors behind', async () => {
+    // the layouts are the tfjs backend's (the ort backend holds one flat θ in ONNX Runtime)
     const cfg = { ...DEFAULT_TRAIN, steps: 12, batchSize: 64 };
-    await trainFlow({ ...base, config: cfg }); // warm caches (permutation matrices)
+    await trainFlow({ ...base, config: cfg, trainBackend: 'tfjs' }); // warm caches (permutation matrices)
     const before = tf.memory().numTensors;
-    const flat = await trainFlow({ ...base, config: cfg, paramLayout: 'flat' });
-    const split = await trainFlow({ ...base, config: cfg, paramLayout: 'split' });
+    const flat = await trainFlow({ ...base, config: cfg, paramLayout: 'flat', trainBackend: 'tfjs' });
+    const split = await trainFlow({ ...base, config: cfg, paramLayout: 'split', trainBackend: 'tfjs' });
+    expect(flat.backend).toMatch(/^tfjs-/);
     expect(tf.memory().numTensors).toBe(before);
     expect(split.history.map((h) => h.loss)).toEqual(flat.history.map((h) => h.loss));
     expect(split.params['b0.w1']).toEqual(flat.params['b0.w1']);

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { initTfjs } from '../engine/backend/tfjsBackend';
+import { describeTrainBackend } from '../engine/backend/trainBackend';
 import { checkSameColumns, loadTable, requireRows, type Table } from '../engine/data/table';
 import { CONTRAST_METHODS, METHOD_LABELS, type Method } from '../engine/detector/methods';
 import { inputColumns } from '../engine/detector/preprocess';
@@ -83,8 +84,8 @@ export async function cmdTrain(
   } else if (o.contrast) log(`note: method '${method}' does not use contrast data; --contrast is ignored`);
   const config = buildConfig(o, method, 'standardize');
   if (['cf', 'flow', 'ratio', 'oe'].includes(method)) {
-    const info = await initTfjs();
-    log(`backend: ${info.backend} (${info.package})`);
+    const trainer = await describeTrainBackend();
+    log(`backend: ${trainer.name} (${trainer.detail})`);
   }
   // training runs in a worker thread: this thread keeps the progress display and Ctrl-C responsive
   const det = await runTrainJob(
@@ -164,8 +165,8 @@ export async function cmdEval(
   const log = (s: string) => !o.quiet && process.stderr.write(s + '\n');
   const seeds = Array.from({ length: o.seeds }, (_, i) => (o.seed ?? 0) + i);
   if (o.methods.some((m) => ['cf', 'flow', 'ratio', 'oe'].includes(m))) {
-    const info = await initTfjs();
-    log(`backend: ${info.backend} (${info.package})`);
+    const trainer = await describeTrainBackend();
+    log(`backend: ${trainer.name} (${trainer.detail})`);
   }
   const res = await runTabularProtocol(
     t,
@@ -224,6 +225,7 @@ export function detectorSummary(det: Detector, file?: string): Record<string, un
       stepsPerSec: +p.stepsPerSec.toFixed(2),
       finalHeldOutNll: p.finalHeldOutNll,
       contrastAboveEps: p.contrastAboveEps,
+      ...(p.trainBackend ? { backend: p.trainBackend } : {}),
     })),
     seed: det.meta.seed,
     dataHashes: det.meta.dataHashes,
@@ -252,11 +254,14 @@ export async function cmdInfo(model: string | undefined, o: { json?: boolean }):
     return;
   }
   const info = await initTfjs();
+  const trainer = await describeTrainBackend();
   const s = {
     appVersion: appVersion(),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     training: info,
+    /** the backend flows train on ('ort-cpu' or 'tfjs-<backend>') and why */
+    flowTraining: { backend: trainer.name, detail: trainer.detail, requested: trainer.decision.requested },
   };
   if (o.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
@@ -265,6 +270,7 @@ export async function cmdInfo(model: string | undefined, o: { json?: boolean }):
   const lines = [
     `CF Studio ${s.appVersion} · Node ${s.node} · ${s.platform}`,
     `training backend: ${info.backend} (${info.package}, tfjs ${info.tfjsVersion})`,
+    `flow training step: ${trainer.name} — ${trainer.detail}`,
     'backends tried:',
   ];
   for (const a of info.attempts)

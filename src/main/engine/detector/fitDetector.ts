@@ -264,5 +264,6 @@ function summarize(phase: string, r: TrainResult): PhaseSummary {
     finalHeldOutNll: r.finalHeldOutNll,
     contrastAboveEps: Number.isNaN(r.contrastAboveEps) ? null : r.contrastAboveEps,
     history: r.history,
+    trainBackend: r.backend,
   };
 }

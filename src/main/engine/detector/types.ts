@@ -40,6 +40,8 @@ export interface PhaseSummary {
   finalHeldOutNll: number | null;
   contrastAboveEps: number | null;
   history: LossPoint[];
+  /** the training backend of this phase ('ort-cpu', 'tfjs-wasm', …); absent in older files */
+  trainBackend?: string;
 }
 
 export interface Detector {

@@ -3,8 +3,9 @@
  *
  * The flow and its training objectives are written once, as a graph of these nodes, and
  * then run by several executors: TensorFlow.js (training and scoring), a float64 reference
- * executor (tests: Jacobians, parity), and later an ONNX writer (export) and an ONNX
- * training graph. Every op below must be supported by every executor; keep the set small.
+ * executor (tests: Jacobians, parity) and the ONNX writer (export/onnxGraph.ts: the scorer
+ * and, with the backward pass of flow/autodiff, the training step of train/ort). Every op
+ * below must be supported by every executor; keep the set small.
  *
  * Shapes: a "matrix" is [N, C] (N = batch rows), a "vector" is [C] (broadcast over rows),
  * a "column" is [N] (one value per row), a "scalar" is []. Elementwise binary ops
@@ -33,13 +34,38 @@ export type OpName =
   | 'Permute' // y[:, i] = x[:, perm[i]]              attrs.perm
   | 'RowSum' // [N, C] → [N]
   | 'SumAll' // anything → scalar
-  | 'Mean'; // anything → scalar (mean of all elements)
+  | 'Mean' // anything → scalar (mean of all elements)
+  // --- ops the backward pass (flow/autodiff) emits; any executor runs them like the rest ---
+  | 'Const' // y = c, a scalar            no inputs, attrs.c
+  | 'MatMulNT' // y = a·bᵀ               [N, K]·[M, K]ᵀ → [N, M]
+  | 'MatMulTN' // y = aᵀ·b               [K, N]ᵀ·[K, M] → [N, M]
+  | 'ColSum' // [N, C] → [C]              attrs.size = N when known (ONNX: a ones·x product)
+  | 'PassIfPositive' // y = g where r > 0, else 0; r ≥ 0 (a Relu output)   inputs [g, r]   (Relu')
+  | 'GeMask' // y = 1 if x ≥ s else 0, s a scalar     inputs [x, s]   (MaxScalar')
+  | 'Sigmoid' // y = 1/(1 + e^−x)        (Softplus')
+  | 'Div' // y = a / b (broadcast like Mul)
+  | 'PadCols' // [N, end−start] → [N, size], x at columns start..end, zeros elsewhere   attrs.start, .end, .size
+  | 'PadRows' // [end−start, …] → [size, …], x at rows start..end, zeros elsewhere     attrs.start, .end, .size, .rank
+  | 'BroadcastCols' // column [N] → [N, size], y[r, j] = x[r]                          attrs.size
+  | 'Fill'; // scalar → attrs.shape, every element = x
 
 export interface GraphNode {
   op: OpName;
   inputs: string[];
   output: string;
-  attrs?: { alpha?: number; c?: number; start?: number; end?: number; perm?: number[] };
+  attrs?: {
+    alpha?: number;
+    c?: number;
+    start?: number;
+    end?: number;
+    perm?: number[];
+    /** extent of the output along the padded/broadcast axis (PadCols, PadRows, BroadcastCols) */
+    size?: number;
+    /** rank of the input (PadRows: 1 for a column, 2 for a matrix) */
+    rank?: number;
+    /** output shape (Fill) */
+    shape?: number[];
+  };
 }
 
 export interface TensorDecl {

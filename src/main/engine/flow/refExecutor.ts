@@ -21,6 +21,7 @@ const unary: Partial<Record<GraphNode['op'], (v: number) => number>> = {
   Softplus: (v) => (v > 30 ? v : Math.log1p(Math.exp(v))),
   Neg: (v) => -v,
   Square: (v) => v * v,
+  Sigmoid: (v) => 1 / (1 + Math.exp(-v)),
 };
 
 function broadcastBinary(a: RefTensor, b: RefTensor, f: (x: number, y: number) => number): RefTensor {
@@ -125,6 +126,67 @@ function run(node: GraphNode, ins: RefTensor[]): RefTensor {
         shape: [],
         data: Float64Array.of(ins[0].data.reduce((a, b) => a + b, 0) / ins[0].data.length),
       };
+    case 'Const':
+      return { shape: [], data: Float64Array.of(at.c!) };
+    case 'MatMulNT':
+    case 'MatMulTN': {
+      const [a, b] = ins;
+      const ta = node.op === 'MatMulTN';
+      const [ar, ac] = a.shape;
+      const [br, bc] = b.shape;
+      const n = ta ? ac : ar;
+      const k = ta ? ar : ac;
+      const m = ta ? bc : br;
+      const out = new Float64Array(n * m);
+      for (let r = 0; r < n; r++)
+        for (let j = 0; j < m; j++) {
+          let s = 0;
+          for (let i = 0; i < k; i++)
+            s += ta ? a.data[i * ac + r] * b.data[i * bc + j] : a.data[r * ac + i] * b.data[j * bc + i];
+          out[r * m + j] = s;
+        }
+      return { shape: [n, m], data: out };
+    }
+    case 'ColSum': {
+      const [n, c] = ins[0].shape;
+      const out = new Float64Array(c);
+      for (let r = 0; r < n; r++) for (let j = 0; j < c; j++) out[j] += ins[0].data[r * c + j];
+      return { shape: [c], data: out };
+    }
+    case 'PassIfPositive':
+      return { shape: ins[0].shape.slice(), data: ins[0].data.map((g, i) => (ins[1].data[i] > 0 ? g : 0)) };
+    case 'GeMask':
+      return { shape: ins[0].shape.slice(), data: ins[0].data.map((v) => (v >= ins[1].data[0] ? 1 : 0)) };
+    case 'Div':
+      return broadcastBinary(ins[0], ins[1], (x, y) => x / y);
+    case 'PadCols': {
+      const [n, w] = ins[0].shape;
+      const size = at.size!;
+      const out = new Float64Array(n * size);
+      for (let r = 0; r < n; r++)
+        for (let j = 0; j < w; j++) out[r * size + at.start! + j] = ins[0].data[r * w + j];
+      return { shape: [n, size], data: out };
+    }
+    case 'PadRows': {
+      const cols = ins[0].shape.length === 2 ? ins[0].shape[1] : 1;
+      const out = new Float64Array(at.size! * cols);
+      out.set(ins[0].data, at.start! * cols);
+      return { shape: ins[0].shape.length === 2 ? [at.size!, cols] : [at.size!], data: out };
+    }
+    case 'BroadcastCols': {
+      const n = ins[0].shape[0];
+      const size = at.size!;
+      const out = new Float64Array(n * size);
+      for (let r = 0; r < n; r++) out.fill(ins[0].data[r], r * size, (r + 1) * size);
+      return { shape: [n, size], data: out };
+    }
+    case 'Fill': {
+      const shape = at.shape!;
+      return {
+        shape: shape.slice(),
+        data: new Float64Array(shape.reduce((a, b) => a * b, 1)).fill(ins[0].data[0]),
+      };
+    }
     default:
       throw new Error(`ref executor: op ${node.op} not implemented`);
   }

@@ -106,6 +106,41 @@ function run(node: GraphNode, ins: tf.Tensor[]): tf.Tensor {
       return tf.sum(x);
     case 'Mean':
       return tf.mean(x);
+    case 'Const':
+      return tf.scalar(a.c!);
+    case 'MatMulNT':
+      return tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, false, true);
+    case 'MatMulTN':
+      return tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false);
+    case 'ColSum':
+      return tf.sum(x, 0);
+    case 'PassIfPositive':
+      return tf.mul(x, tf.cast(tf.greater(y, 0), 'float32'));
+    case 'GeMask':
+      return tf.cast(tf.greaterEqual(x, y), 'float32');
+    case 'Sigmoid':
+      return tf.sigmoid(x);
+    case 'Div':
+      return tf.div(x, y);
+    case 'PadCols':
+      return tf.pad(x, [
+        [0, 0],
+        [a.start!, a.size! - a.start! - x.shape[1]!],
+      ]);
+    case 'PadRows':
+      return tf.pad(
+        x,
+        x.rank === 1
+          ? [[a.start!, a.size! - a.start! - x.shape[0]]]
+          : [
+              [a.start!, a.size! - a.start! - x.shape[0]],
+              [0, 0],
+            ],
+      );
+    case 'BroadcastCols':
+      return tf.tile(tf.expandDims(x, 1), [1, a.size!]);
+    case 'Fill':
+      return tf.mul(tf.ones(a.shape!), x);
   }
 }
 

@@ -111,12 +111,14 @@ export async function trainRun(
         stepsPerSec: p.stepsPerSec,
         finalHeldOutNll: p.finalHeldOutNll,
         stoppedEarly: p.stoppedEarly,
+        trainBackend: p.trainBackend ?? null,
       })),
       notes: det.meta.notes,
     };
     ws.runs.finish(runId, {
       status: 'done',
-      backend: det.meta.backend?.backend ?? 'none',
+      // the training backend of the flows ('ort-cpu', 'tfjs-wasm'); baselines: the tfjs backend
+      backend: det.meta.phases[0]?.trainBackend ?? det.meta.backend?.backend ?? 'none',
       metrics,
       timings: { trainSeconds, evalSeconds: (performance.now() - e0) / 1000 },
     });

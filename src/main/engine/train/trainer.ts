@@ -2,7 +2,8 @@
  * The training loop shared by every flow-based method: batches of inliers (+ contrast),
  * Gaussian training noise, data-dependent init of each block's global affine, Adam with
  * cosine decay and clipping, held-out inlier NLL, NaN/Inf guard, early stopping, progress
- * and cancellation. The objective is a graph (see objectives/); this file only feeds it.
+ * and cancellation. The objective is a graph (see objectives/); this file only feeds it to a
+ * step runner (stepRunner.ts): TensorFlow.js autodiff, or the ONNX Runtime training step.
  */
 import * as tf from '@tensorflow/tfjs';
 import { logProbGraphOf, paramTensors, type FlowModel } from '../flow/flowModel';
@@ -12,9 +13,12 @@ import { runTfGraph } from '../flow/tfjsExecutor';
 import { CancelledError, UserError } from '../util/errors';
 import type { Matrix } from '../util/matrix';
 import { Rng } from '../util/rng';
-import { Adam } from './adam';
-import { TrainableParams, type ParamLayout } from './trainableParams';
+import { chooseTrainBackend, type TrainBackendChoice } from '../backend/trainBackend';
 import type { ObjectiveBuilder } from './objectives/types';
+import { OrtStepRunner } from './ort/ortStepRunner';
+import type { StepRunner } from './stepRunner';
+import { TfjsStepRunner } from './tfjsStepRunner';
+import type { ParamLayout } from './trainableParams';
 
 export interface TrainConfig {
   steps: number;
@@ -78,6 +82,10 @@ export interface TrainResult {
   finalHeldOutNll: number | null;
   /** mean share of contrast points above ε over the last 10 % of steps */
   contrastAboveEps: number;
+  /** the training backend that ran: 'ort-cpu' or 'tfjs-<tf backend>' */
+  backend: string;
+  /** why that backend (see backend/trainBackend.ts) */
+  backendDetail: string;
 }
 
 export interface TrainOptions {
@@ -97,8 +105,10 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** how often to call onProgress, in steps */
   progressEvery?: number;
-  /** how parameters are held as variables (see trainableParams.ts); 'auto' by default */
+  /** how parameters are held as variables (tfjs backend; see trainableParams.ts); 'auto' by default */
   paramLayout?: ParamLayout;
+  /** 'ort' (ONNX Runtime training step), 'tfjs', or 'auto' (ort when it runs); env CFSTUDIO_TRAIN_BACKEND */
+  trainBackend?: TrainBackendChoice;
 }
 
 /** Draws batches: epochs over shuffled rows; permutation contrast = product of the marginals. */
@@ -219,13 +229,13 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
     dataInitAffine(spec, params, { rows: initRows, cols: spec.dim, data: initBuf });
   }
 
-  const trainable = new TrainableParams(spec, params, o.paramLayout);
-  const adam = new Adam(trainable.vars, {
-    lr: config.lr,
-    totalSteps: config.steps,
-    clipNorm: config.clipNorm,
-  });
-  const epsT = objective.usesEps ? tf.scalar(o.eps ?? 0) : null;
+  const decision = await chooseTrainBackend(o.trainBackend);
+  const adamCfg = { lr: config.lr, totalSteps: config.steps, clipNorm: config.clipNorm };
+  const runnerOptions = { spec, objective, bx, by, params, adam: adamCfg, eps: o.eps ?? 0 };
+  const runner: StepRunner =
+    decision.kind === 'ort'
+      ? await OrtStepRunner.create(runnerOptions)
+      : new TfjsStepRunner({ ...runnerOptions, paramLayout: o.paramLayout });
   const history: LossPoint[] = [];
   const every = o.progressEvery ?? 10;
   const t0 = performance.now();
@@ -237,7 +247,7 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   let step = 0;
   const aboveShares: number[] = [];
 
-  const snapshot = (): ParamMap => trainable.snapshot();
+  const snapshot = (): ParamMap => runner.snapshot();
 
   try {
     for (step = 1; step <= config.steps; step++) {
@@ -247,42 +257,19 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
         if (o.contrast === 'permutation') contrastBatcher.permuted(by, config.noiseStd, yBuf);
         else contrastBatcher.next(by, config.noiseStd, yBuf);
       }
-      const kept: { inlierNll?: tf.Tensor; contrastNll?: tf.Tensor; contrastLogp?: tf.Tensor } = {};
-      const { value, grads: gradsByVarName } = tf.variableGrads(() => {
-        const feeds: Record<string, tf.Tensor> = {
-          ...trainable.feeds(),
-          x: tf.tensor2d(xBuf, [bx, spec.dim]),
-        };
-        if (objective.usesContrast) feeds.y = tf.tensor2d(yBuf, [by, spec.dim]);
-        if (epsT) feeds.eps = epsT;
-        const env = runTfGraph(objective.graph, feeds);
-        kept.inlierNll = tf.keep(env.inlierNll);
-        if (env.contrastNll) kept.contrastNll = tf.keep(env.contrastNll);
-        if (env.contrastLogp) kept.contrastLogp = tf.keep(env.contrastLogp);
-        return env.loss as tf.Scalar;
-      }, Object.values(trainable.vars));
-      const grads = trainable.gradsByKey(gradsByVarName);
-      const loss = value.dataSync()[0];
-      const inlierNll = kept.inlierNll!.dataSync()[0];
-      const contrastNll = kept.contrastNll ? kept.contrastNll.dataSync()[0] : NaN;
-      let above = NaN;
-      if (kept.contrastLogp) {
-        const lpy = kept.contrastLogp.dataSync();
-        const eps = o.eps ?? 0;
-        let c = 0;
-        for (let i = 0; i < lpy.length; i++) if (lpy[i] > eps) c++;
-        above = c / lpy.length;
-      }
-      tf.dispose([value, kept.inlierNll!, kept.contrastNll ?? [], kept.contrastLogp ?? []].flat());
+      const {
+        loss,
+        inlierNll,
+        contrastNll,
+        contrastAboveEps: above,
+        lr,
+      } = await runner.step(xBuf, contrastBatcher ? yBuf : null);
       if (!Number.isFinite(loss)) {
-        tf.dispose(Object.values(grads));
         throw new UserError(
           `training (${phase}) diverged at step ${step}: the loss became ${loss}`,
           'lower the learning rate (--lr), raise the training noise (--noise), check the data for extreme values, or use a fixed ε',
         );
       }
-      const { lr } = adam.apply(grads);
-      tf.dispose(Object.values(grads));
       if (step > config.steps * 0.9 && !Number.isNaN(above)) aboveShares.push(above);
 
       const evalNow =
@@ -342,10 +329,10 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
       contrastAboveEps: aboveShares.length
         ? aboveShares.reduce((a, b) => a + b, 0) / aboveShares.length
         : NaN,
+      backend: runner.backend,
+      backendDetail: decision.detail,
     };
   } finally {
-    adam.dispose();
-    trainable.dispose();
-    epsT?.dispose();
+    await runner.dispose();
   }
 }

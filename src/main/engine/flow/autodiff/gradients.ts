@@ -1,0 +1,108 @@
+/**
+ * Reverse-mode differentiation of the graph IR into more IR: `appendGradients` returns the
+ * forward graph extended with backward nodes computing ∂loss/∂t for each requested tensor t.
+ * Every executor (float64 reference, TensorFlow.js, ONNX) then runs the backward pass like the
+ * forward one, so the training step can be exported as one ONNX graph.
+ *
+ *   1. activity: a tensor is active if it depends on a tensor we differentiate with respect to;
+ *   2. seed ∂loss/∂loss = 1 (a Const node);
+ *   3. nodes in reverse order: each node whose output has an adjoint applies its op's rule
+ *      (rules/*.ts) to active inputs; adjoints of a tensor used several times are summed (Add).
+ * The backward nodes are named `grad/<n>_<op>`; forward tensors they use are read, not recomputed.
+ */
+import type { Graph, GraphNode, OpName } from '../graph';
+import type { VjpContext, VjpRule } from './context';
+import { ELEMENTWISE_RULES } from './elementwiseRules';
+import { LAYOUT_RULES } from './layoutRules';
+import { LINEAR_RULES } from './linearRules';
+import { REDUCTION_RULES } from './reductionRules';
+import { inferShapes, type Shapes } from './shapes';
+
+export const VJP_RULES: Partial<Record<OpName, VjpRule>> = {
+  ...ELEMENTWISE_RULES,
+  ...LINEAR_RULES,
+  ...LAYOUT_RULES,
+  ...REDUCTION_RULES,
+};
+
+export interface GradientGraph {
+  /** the forward graph plus the backward nodes; outputs = forward outputs + gradients */
+  graph: Graph;
+  /** IR name of ∂loss/∂t for each requested t (a zero-filled tensor if loss does not depend on t) */
+  grads: Record<string, string>;
+  /** shapes of every forward and backward tensor */
+  shapes: Shapes;
+}
+
+/**
+ * Appends the gradient of the scalar `loss` with respect to `wrt` (inputs or parameters of
+ * `graph`). `inputShapes` gives concrete shapes for inputs declared with a batch dimension 'N'.
+ */
+export function appendGradients(
+  graph: Graph,
+  loss: string,
+  wrt: string[],
+  inputShapes: Shapes = {},
+): GradientGraph {
+  const shapes = inferShapes(graph, inputShapes);
+  if (!(loss in shapes)) throw new Error(`autodiff: loss ${loss} is not a tensor of the graph`);
+  if (shapes[loss].length !== 0)
+    throw new Error(`autodiff: loss ${loss} must be a scalar, not [${shapes[loss]}]`);
+  for (const w of wrt) if (!(w in shapes)) throw new Error(`autodiff: ${w} is not a tensor of the graph`);
+
+  const active = new Set(wrt);
+  for (const n of graph.nodes) if (n.inputs.some((i) => active.has(i))) active.add(n.output);
+
+  const nodes: GraphNode[] = [...graph.nodes];
+  let counter = 0;
+  const emit = (op: OpName, inputs: string[], attrs?: GraphNode['attrs']): string => {
+    const output = `grad/${counter++}_${op}`;
+    const node: GraphNode = { op, inputs, output, ...(attrs ? { attrs } : {}) };
+    nodes.push(node);
+    const ins = inputs.map((i) => shapes[i]);
+    shapes[output] = inferShapes(
+      { inputs: inputs.map((name, k) => ({ name, shape: ins[k] })), params: [], nodes: [node], outputs: [] },
+      {},
+    )[output];
+    return output;
+  };
+  const ctx: VjpContext = { emit, shape: (n) => shapes[n] };
+
+  const adjoint = new Map<string, string>();
+  const accumulate = (t: string, g: string): void => {
+    const prev = adjoint.get(t);
+    adjoint.set(t, prev === undefined ? g : emit('Add', [prev, g]));
+  };
+  adjoint.set(loss, emit('Const', [], { c: 1 }));
+
+  for (let k = graph.nodes.length - 1; k >= 0; k--) {
+    const node = graph.nodes[k];
+    const dy = adjoint.get(node.output);
+    if (dy === undefined || !active.has(node.output)) continue;
+    const rule = VJP_RULES[node.op];
+    if (!rule) throw new Error(`autodiff: no reverse-mode rule for op ${node.op} (node ${node.output})`);
+    const needs = node.inputs.map((i) => active.has(i));
+    const ins = rule(ctx, node, dy, needs);
+    node.inputs.forEach((input, i) => {
+      const g = ins[i];
+      if (needs[i] && g !== null) accumulate(input, g);
+    });
+  }
+
+  const grads: Record<string, string> = {};
+  for (const w of wrt) {
+    const g = adjoint.get(w);
+    // loss independent of w: a zero tensor of w's shape
+    grads[w] = g ?? emit('Fill', [emit('Const', [], { c: 0 })], { shape: shapes[w] });
+  }
+  return {
+    graph: {
+      inputs: graph.inputs,
+      params: graph.params,
+      nodes,
+      outputs: [...graph.outputs, ...wrt.map((w) => grads[w])],
+    },
+    grads,
+    shapes,
+  };
+}

@@ -1,0 +1,390 @@
+/**
+ * The ONNX Runtime training backend (train/ort): its backward pass in ONNX against tf.grads,
+ * the same loss curve as TensorFlow.js from the same seed and batches, the same AUROC on the
+ * shared tabular data, and the loop's contracts (progress, cancellation, NaN guard, backend
+ * choice, no per-step state copies).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chooseTrainBackend } from '../../src/main/engine/backend/trainBackend';
+import { initTfjs } from '../../src/main/engine/backend/tfjsBackend';
+import { loadTable } from '../../src/main/engine/data/table';
+import { tabularProtocolSplit } from '../../src/main/engine/data/split';
+import { defaultDetectorConfig, fitDetector } from '../../src/main/engine/detector/fitDetector';
+import { scoreDetector } from '../../src/main/engine/detector/scoreDetector';
+import { auroc } from '../../src/main/engine/eval/auroc';
+import { emitIrGraph, floatValueInfo, OnnxEmitter } from '../../src/main/engine/export/onnxGraph';
+import { appendGradients } from '../../src/main/engine/flow/autodiff/gradients';
+import { flowParamShapes } from '../../src/main/engine/flow/flowGraph';
+import { initFlowParams, type ParamMap } from '../../src/main/engine/flow/params';
+import { makeFlowSpec } from '../../src/main/engine/flow/spec';
+import { runTfGraph } from '../../src/main/engine/flow/tfjsExecutor';
+import { cfObjective } from '../../src/main/engine/train/objectives/cf';
+import { nllObjective } from '../../src/main/engine/train/objectives/nll';
+import { oeObjective } from '../../src/main/engine/train/objectives/oe';
+import { OrtStepRunner } from '../../src/main/engine/train/ort/ortStepRunner';
+import { buildTrainStepModel } from '../../src/main/engine/train/ort/trainStepGraph';
+import { DEFAULT_TRAIN, trainFlow, type TrainOptions } from '../../src/main/engine/train/trainer';
+import { CancelledError, UserError } from '../../src/main/engine/util/errors';
+import { takeRows, type Matrix } from '../../src/main/engine/util/matrix';
+import { Rng } from '../../src/main/engine/util/rng';
+
+const { onnx } = onnxProto;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const thyroid = path.resolve(root, '../shared/data/tabular/thyroid.csv');
+const haveThyroid = fs.existsSync(thyroid);
+if (!haveThyroid) console.warn(`skipping the thyroid AUROC parity: ${thyroid} is missing (../shared/data)`);
+
+beforeAll(async () => {
+  await initTfjs();
+});
+const envBefore = process.env.CFSTUDIO_TRAIN_BACKEND;
+afterEach(() => {
+  if (envBefore === undefined) delete process.env.CFSTUDIO_TRAIN_BACKEND;
+  else process.env.CFSTUDIO_TRAIN_BACKEND = envBefore;
+});
+
+function gaussian(rows: number, cols: number, seed: number, scale = 1): Matrix {
+  const rng = new Rng(seed);
+  const data = new Float32Array(rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal() * scale + (i % cols) * 0.3;
+  return { rows, cols, data };
+}
+
+function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / Math.max(scale, 1e-12);
+}
+
+describe('the backward pass in ONNX Runtime', () => {
+  it('∂(CF loss)/∂θ equals tf.grads for every parameter (float32, clamp active)', async () => {
+    const D = 6;
+    const B = 16;
+    const spec = makeFlowSpec(D, { blocks: 3, hidden: 12, lastLayerInit: 'scaled' }, 2);
+    const params = initFlowParams(spec, 2);
+    const x = gaussian(B, D, 1);
+    const y = gaussian(B, D, 2, 3);
+    const graph = cfObjective(spec, B, B).graph;
+    const names = flowParamShapes(spec).map((p) => p.name);
+    const gg = appendGradients(graph, 'loss', names, {});
+    // ε at the median contrast log-density: half the contrast points are clamped
+    const feedsTf = (): Record<string, tf.Tensor> => {
+      const f: Record<string, tf.Tensor> = {
+        x: tf.tensor2d(x.data, [B, D]),
+        y: tf.tensor2d(y.data, [B, D]),
+        eps: tf.scalar(0),
+      };
+      for (const p of flowParamShapes(spec)) f[p.name] = tf.tensor(params[p.name], p.shape);
+      return f;
+    };
+    const lpy = tf.tidy(() => runTfGraph(graph, feedsTf()).contrastLogp.dataSync() as Float32Array).slice();
+    const eps = Array.from(lpy).sort((a, b) => a - b)[B / 2];
+    const expected = tf.tidy(() => {
+      const base: Record<string, tf.Tensor> = { ...feedsTf(), eps: tf.scalar(eps) };
+      const f = (...ps: tf.Tensor[]) => {
+        const env = { ...base };
+        names.forEach((n, i) => (env[n] = ps[i]));
+        return runTfGraph(graph, env).loss;
+      };
+      return tf
+        .grads(f)(names.map((n) => base[n]))
+        .map((t) => (t.dataSync() as Float32Array).slice());
+    });
+
+    const e = new OnnxEmitter('g/', 17);
+    const bind: Record<string, string> = {};
+    for (const d of [...graph.inputs, ...graph.params]) bind[d.name] = d.name;
+    const outs = emitIrGraph(e, gg.graph, { bind });
+    const gradNames = names.map((n) => outs[gg.grads[n]]);
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: onnx.GraphProto.create({
+        name: 'grads',
+        node: e.nodes,
+        initializer: e.initializers,
+        input: [...graph.inputs, ...graph.params].map((d) =>
+          floatValueInfo(d.name, d.name === 'eps' ? [] : (gg.shapes[d.name] as number[])),
+        ),
+        output: gradNames.map((name) =>
+          onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: 1 } } }),
+        ),
+      }),
+    });
+    const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
+    const feeds: Record<string, ort.Tensor> = {
+      x: new ort.Tensor('float32', x.data, [B, D]),
+      y: new ort.Tensor('float32', y.data, [B, D]),
+      eps: new ort.Tensor('float32', Float32Array.of(eps), []),
+    };
+    for (const p of flowParamShapes(spec)) feeds[p.name] = new ort.Tensor('float32', params[p.name], p.shape);
+    const r = await session.run(feeds);
+    await session.release();
+    names.forEach((n, i) =>
+      expect(relError(r[gradNames[i]].data as Float32Array, expected[i]), `∂loss/∂${n}`).toBeLessThan(1e-3),
+    );
+  });
+});
+
+/** Rows with strongly correlated columns: their permutation contrast is far from them. */
+function correlated(rows: number, cols: number, seed: number): Matrix {
+  const rng = new Rng(seed);
+  const data = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const z = rng.normal();
+    for (let j = 0; j < cols; j++) data[r * cols + j] = z * (j % 2 ? 1 : -1) + 0.3 * rng.normal();
+  }
+  return { rows, cols, data };
+}
+
+describe('the training-step graph', () => {
+  it('outputs the losses, the clamped / above-ε counts, ‖g‖ and lr of adam.ts for one step', async () => {
+    const D = 5;
+    const B = 20;
+    const spec = makeFlowSpec(D, { blocks: 2, hidden: 8, lastLayerInit: 'scaled' }, 6);
+    const params = initFlowParams(spec, 6);
+    const objective = cfObjective(spec, B, B);
+    const x = gaussian(B, D, 21);
+    const y = gaussian(B, D, 22, 2);
+    const lpy = tf
+      .tidy(() => {
+        const f: Record<string, tf.Tensor> = {
+          x: tf.tensor2d(x.data, [B, D]),
+          y: tf.tensor2d(y.data, [B, D]),
+          eps: tf.scalar(0),
+        };
+        for (const p of flowParamShapes(spec)) f[p.name] = tf.tensor(params[p.name], p.shape);
+        return runTfGraph(objective.graph, f).contrastLogp.dataSync() as Float32Array;
+      })
+      .slice();
+    const sorted = Array.from(lpy).sort((a, b) => a - b);
+    const eps = (sorted[6] + sorted[7]) / 2; // 7 of 20 contrast points clamped
+    const adam = { lr: 2e-3, totalSteps: 50, clipNorm: 0.5 };
+    const model = buildTrainStepModel({ spec, objective, bx: B, by: B, adam });
+    const session = await ort.InferenceSession.create(model.bytes);
+    const P = model.paramCount;
+    const theta = new Float32Array(P);
+    for (const s of model.slots) theta.set(params[s.name], s.offset);
+    const t = 7; // steps done before this one
+    const r = await session.run({
+      theta: new ort.Tensor('float32', theta, [P]),
+      adam_m: new ort.Tensor('float32', new Float32Array(P), [P]),
+      adam_v: new ort.Tensor('float32', new Float32Array(P), [P]),
+      step: new ort.Tensor('float32', Float32Array.of(t), []),
+      x: new ort.Tensor('float32', x.data, [B, D]),
+      y: new ort.Tensor('float32', y.data, [B, D]),
+      eps: new ort.Tensor('float32', Float32Array.of(eps), []),
+    });
+    await session.release();
+    const scalar = (k: string) => (r[k].data as Float32Array)[0];
+    expect(scalar('contrast_clamped')).toBe(7);
+    expect(scalar('contrast_above')).toBe(13);
+    const meanOf = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0) / a.length;
+    expect(scalar('contrast_nll')).toBeCloseTo(-meanOf(lpy), 3);
+    expect(scalar('loss')).toBeCloseTo(scalar('inlier_nll') + meanOf(lpy.map((v) => Math.max(v, eps))), 3);
+    expect(scalar('lr')).toBeCloseTo(2e-3 * 0.5 * (1 + Math.cos((Math.PI * t) / 50)), 8);
+    // from zero moments, Adam moves each θ_i by at most lr_t·((1−β1)/c1)/√((1−β2)/c2), c_k = 1 − β_k^(t+1)
+    expect(scalar('grad_norm')).toBeGreaterThan(0.5); // and the clipping branch is taken
+    const next = r.theta_next.data as Float32Array;
+    const bound = (scalar('lr') * (0.1 / (1 - 0.9 ** (t + 1)))) / Math.sqrt(0.001 / (1 - 0.999 ** (t + 1)));
+    let moved = 0;
+    for (let i = 0; i < P; i++) {
+      expect(Math.abs(next[i] - theta[i])).toBeLessThanOrEqual(bound * (1 + 1e-4));
+      if (next[i] !== theta[i]) moved++;
+    }
+    expect(moved).toBeGreaterThan(P / 2);
+  });
+});
+
+function baseOptions(over: Partial<TrainOptions> = {}): TrainOptions {
+  const spec = makeFlowSpec(6, { blocks: 4, hidden: 32, lastLayerInit: 'scaled' }, 4);
+  return {
+    spec,
+    objective: cfObjective,
+    inliers: correlated(600, 6, 11),
+    heldOut: correlated(100, 6, 12),
+    contrast: 'permutation',
+    eps: -9,
+    config: { ...DEFAULT_TRAIN, steps: 100, batchSize: 64, evalEvery: 50, seed: 5 },
+    init: initFlowParams(spec, 5),
+    dataInit: true,
+    progressEvery: 1,
+    ...over,
+  };
+}
+
+describe('ort training backend vs TensorFlow.js', () => {
+  it('follows the same CF loss curve for 100 steps from the same seed and batches', async () => {
+    const ortRun = await trainFlow(baseOptions({ trainBackend: 'ort' }));
+    const tfRun = await trainFlow(baseOptions({ trainBackend: 'tfjs' }));
+    expect(ortRun.backend).toBe('ort-cpu');
+    expect(tfRun.backend).toMatch(/^tfjs-/);
+    expect(ortRun.history).toHaveLength(100);
+    let worst = 0;
+    ortRun.history.forEach((p, i) => {
+      const q = tfRun.history[i];
+      expect(p.step).toBe(q.step);
+      worst = Math.max(worst, Math.abs(p.loss - q.loss) / Math.max(1, Math.abs(q.loss)));
+      expect(Math.abs(p.inlierNll - q.inlierNll)).toBeLessThan(1e-3 * Math.max(1, Math.abs(q.inlierNll)));
+      expect(Math.abs(p.contrastNll - q.contrastNll)).toBeLessThan(
+        1e-3 * Math.max(1, Math.abs(q.contrastNll)),
+      );
+    });
+    expect(worst).toBeLessThan(1e-3);
+    // the clamp is active for part of the run (the ε test is not vacuous) and both agree on it
+    const shares = ortRun.history.map((p) => p.contrastAboveEps);
+    expect(Math.min(...shares)).toBeLessThan(1);
+    expect(Math.max(...shares)).toBeGreaterThan(0);
+    expect(
+      relError(
+        shares,
+        tfRun.history.map((p) => p.contrastAboveEps),
+      ),
+    ).toBeLessThan(0.05);
+    expect(Math.abs(ortRun.finalHeldOutNll! - tfRun.finalHeldOutNll!)).toBeLessThan(1e-3);
+    // Adam's normalized steps amplify float32 rounding in near-zero gradients: parameters agree to 1 %
+    for (const [k, v] of Object.entries(tfRun.params))
+      expect(relError(ortRun.params[k], v), k).toBeLessThan(1e-2);
+    // training did something
+    expect(ortRun.history[99].inlierNll).toBeLessThan(ortRun.history[0].inlierNll - 1);
+    expect(ortRun.history[99].contrastNll).toBeGreaterThan(ortRun.history[0].contrastNll + 1);
+  }, 60_000);
+
+  it('follows the same OE curve (paired contrast, hinge through Relu, no ε input)', async () => {
+    const o = {
+      objective: oeObjective(1, 1),
+      eps: undefined,
+      config: { ...baseOptions().config, steps: 40 },
+    };
+    const a = await trainFlow(baseOptions({ ...o, trainBackend: 'ort' }));
+    const b = await trainFlow(baseOptions({ ...o, trainBackend: 'tfjs' }));
+    a.history.forEach((p, i) => {
+      const q = b.history[i];
+      expect(Math.abs(p.loss - q.loss)).toBeLessThan(1e-3 * Math.max(1, Math.abs(q.loss)));
+      expect(p.contrastAboveEps).toBe(q.contrastAboveEps);
+    });
+  }, 60_000);
+
+  it('follows the same NLL curve (no contrast input) and reports no contrast', async () => {
+    const o = { objective: nllObjective, contrast: null, config: { ...baseOptions().config, steps: 40 } };
+    const a = await trainFlow(baseOptions({ ...o, trainBackend: 'ort' }));
+    const b = await trainFlow(baseOptions({ ...o, trainBackend: 'tfjs' }));
+    a.history.forEach((p, i) => expect(Math.abs(p.loss - b.history[i].loss)).toBeLessThan(1e-3));
+    expect(a.history.every((p) => Number.isNaN(p.contrastNll) && Number.isNaN(p.contrastAboveEps))).toBe(
+      true,
+    );
+  }, 60_000);
+
+  it.skipIf(!haveThyroid)(
+    'reaches the same AUROC on thyroid (tabular protocol, permutation contrast)',
+    async () => {
+      const table = loadTable(thyroid, { labelColumn: 'label', requireLabel: true });
+      // the tabular protocol's split (60 % of normal rows train), permutation contrast
+      const split = tabularProtocolSplit(table.labels!, 0.6, 0, table.source);
+      const train = takeRows(table.x, split.train);
+      const test = takeRows(table.x, split.testIdx);
+      const aurocWith = async (backend: 'ort' | 'tfjs') => {
+        process.env.CFSTUDIO_TRAIN_BACKEND = backend;
+        const c = defaultDetectorConfig('cf', 'standardize');
+        c.flow = { ...c.flow, blocks: 4, hidden: 64 };
+        c.train = { ...c.train, steps: 300, seed: 0 };
+        const det = await fitDetector({ inliers: train, columns: table.columns, contrast: 'permutation' }, c);
+        expect(det.meta.phases.map((p) => p.trainBackend)).toEqual([
+          backend === 'ort' ? 'ort-cpu' : `tfjs-${tf.getBackend()}`,
+        ]);
+        const { score } = await scoreDetector(det, test, table.source);
+        return auroc(score, split.testLabels) * 100;
+      };
+      const a = await aurocWith('ort');
+      const b = await aurocWith('tfjs');
+      console.log(`thyroid CF AUROC: ort ${a.toFixed(2)}, tfjs ${b.toFixed(2)}`);
+      expect(a).toBeGreaterThan(94);
+      expect(Math.abs(a - b)).toBeLessThan(0.5);
+    },
+    120_000,
+  );
+});
+
+describe('ort training backend: the loop contracts', () => {
+  it('reports progress with the lr schedule, and cancels between steps', async () => {
+    const ctl = new AbortController();
+    const seen: number[] = [];
+    const lrs: number[] = [];
+    const run = trainFlow(
+      baseOptions({
+        trainBackend: 'ort',
+        signal: ctl.signal,
+        progressEvery: 5,
+        onProgress: (p) => {
+          seen.push(p.step);
+          lrs.push(p.lr);
+          if (p.step === 20) ctl.abort();
+        },
+      }),
+    );
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(seen).toEqual([5, 10, 15, 20]);
+    // cosine schedule, 100 steps, lr 1e-3: the lr of step s (t = s − 1 steps done)
+    lrs.forEach((lr, i) => {
+      const t = seen[i] - 1;
+      expect(lr).toBeCloseTo(1e-3 * 0.5 * (1 + Math.cos((Math.PI * t) / 100)), 8);
+    });
+  });
+
+  it('stops with a clear error when the loss is not finite, and keeps the last good state', async () => {
+    const inliers = gaussian(200, 6, 3);
+    inliers.data[7] = NaN;
+    await expect(trainFlow(baseOptions({ trainBackend: 'ort', inliers, dataInit: false }))).rejects.toThrow(
+      /diverged at step \d+: the loss became NaN/,
+    );
+    const spec = baseOptions().spec;
+    const params: ParamMap = initFlowParams(spec, 1);
+    const runner = await OrtStepRunner.create({
+      spec,
+      objective: nllObjective(spec, 4),
+      bx: 4,
+      by: 4,
+      params,
+      adam: { lr: 1e-2, totalSteps: 10, clipNorm: 10 },
+      eps: 0,
+    });
+    try {
+      const before = runner.theta;
+      const bad = new Float32Array(4 * 6).fill(NaN);
+      expect(Number.isNaN((await runner.step(bad, null)).loss)).toBe(true);
+      expect(runner.theta).toBe(before); // the diverged step's outputs were not adopted
+      for (const [k, v] of Object.entries(runner.snapshot()))
+        expect(Array.from(v), k).toEqual(Array.from(params[k]));
+      const good = gaussian(4, 6, 9).data;
+      expect(Number.isFinite((await runner.step(good, null)).loss)).toBe(true);
+      expect(runner.theta).not.toBe(before); // the step's θ' output is the next step's θ input
+      expect(relError(runner.snapshot()['b0.w1'], params['b0.w1'])).toBeGreaterThan(0);
+    } finally {
+      await runner.dispose();
+    }
+  });
+
+  it('chooses the backend from the option, then CFSTUDIO_TRAIN_BACKEND, else auto (ort when it runs)', async () => {
+    delete process.env.CFSTUDIO_TRAIN_BACKEND;
+    expect(await chooseTrainBackend()).toMatchObject({ kind: 'ort', source: 'default', requested: 'auto' });
+    process.env.CFSTUDIO_TRAIN_BACKEND = 'tfjs';
+    expect(await chooseTrainBackend()).toMatchObject({ kind: 'tfjs', source: 'env' });
+    expect(await chooseTrainBackend('ort')).toMatchObject({ kind: 'ort', source: 'option' });
+    process.env.CFSTUDIO_TRAIN_BACKEND = 'cuda';
+    await expect(chooseTrainBackend()).rejects.toBeInstanceOf(UserError);
+    process.env.CFSTUDIO_TRAIN_BACKEND = 'tfjs';
+    const r = await trainFlow(baseOptions({ config: { ...baseOptions().config, steps: 3 } }));
+    expect(r.backend).toMatch(/^tfjs-/);
+    expect(r.backendDetail).toMatch(/CFSTUDIO_TRAIN_BACKEND/);
+  });
+});
