@@ -26,7 +26,8 @@ export function contentSecurityPolicy(options: CspOptions = {}): string {
     ['default-src', ["'none'"]],
     ['script-src', ["'self'"]],
     ['style-src', dev ? ["'self'", "'unsafe-inline'"] : ["'self'"]],
-    ['img-src', ["'self'", 'data:', 'blob:']],
+    // cfthumb: thumbnails served by the main process (src/main/ipc), only of registered datasets
+    ['img-src', ["'self'", 'data:', 'blob:', 'cfthumb:']],
     ['font-src', ["'self'"]],
     ['connect-src', dev ? ["'self'", 'ws://localhost:*', 'ws://127.0.0.1:*'] : ["'self'"]],
     ['worker-src', ["'self'"]],

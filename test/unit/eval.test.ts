@@ -4,6 +4,7 @@ import { rocCurve } from '../../src/main/engine/eval/roc';
 import { histograms } from '../../src/main/engine/eval/histogram';
 import { quantile, mean, std, meanStd } from '../../src/main/engine/eval/stats';
 import { fig5Picks } from '../../src/main/engine/eval/fig5Picks';
+import { histogramRange } from '../../src/main/engine/studio/runViews';
 import { UserError } from '../../src/main/engine/util/errors';
 import { Rng } from '../../src/main/engine/util/rng';
 
@@ -213,6 +214,26 @@ describe('histograms', () => {
     const nf = histograms([{ name: 'x', scores: [NaN, Infinity] }], 2);
     expect(nf.groups[0]).toEqual({ name: 'x', counts: [0, 0], n: 2, nonFinite: 2 });
     expect(() => histograms([{ name: 'x', scores: [1] }], 0)).toThrow(UserError);
+  });
+
+  it('a given range: scores outside it go to the first or last bin', () => {
+    const h = histograms([{ name: 'a', scores: [-5, 0, 1, 2.5, 3.9, 4, 100] }], 4, { lo: 0, hi: 4 });
+    expect(h.edges).toEqual([0, 1, 2, 3, 4]);
+    // -5 → first bin; 4 (= hi) and 100 (above) → last bin
+    expect(h.groups[0].counts).toEqual([2, 1, 1, 3]);
+    expect(() => histograms([{ name: 'a', scores: [1] }], 4, { lo: 2, hi: 1 })).toThrow(UserError);
+  });
+});
+
+describe('histogramRange (the app’s display range)', () => {
+  it('cuts a long upper tail at the 99th percentile, keeps a short one', () => {
+    const base = Array.from({ length: 1000 }, (_, i) => i / 1000);
+    expect(histogramRange(base)).toEqual({ lo: 0, clippedAbove: null });
+    const tail = [...base.slice(0, 995), 50, 60, 70, 80, 90];
+    const r = histogramRange(tail);
+    expect(r.lo).toBe(0);
+    expect(r.clippedAbove).toBeCloseTo(0.989, 3);
+    expect(histogramRange([1, 2, 3]).clippedAbove).toBeNull();
   });
 });
 

@@ -17,7 +17,7 @@ import {
   type ProtocolProgress,
   type ProtocolRunResult,
 } from '../engine/studio/protocols';
-import { loadSelection, selectionLabel, type Selection } from '../engine/studio/selection';
+import { extractionTargets, loadSelection, selectionLabel, type Selection } from '../engine/studio/selection';
 import { trainRun } from '../engine/studio/trainRun';
 import { extractorSpec, registerExtractor } from '../engine/studio/extractors';
 import { UserError } from '../engine/util/errors';
@@ -188,15 +188,7 @@ async function prepare(
   for (const a of args) sels.push(await dataArg(ws, a.arg, a.what, { quiet: o.quiet, signal }));
   const ex = await extractorArg(ws, o.extractor, { quiet: o.quiet, signal });
   // a whole dataset once, even when several arguments select parts of it
-  const whole = new Set(sels.filter((s) => !s.labels).map((s) => s.datasetId));
-  const seen = new Set<string>();
-  for (const s of sels) {
-    if (s.labels && whole.has(s.datasetId)) continue;
-    const key = `${s.datasetId}:${s.labels?.join(',') ?? '*'}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    await ensureFeatures(ws, s, ex, { quiet: o.quiet, signal });
-  }
+  for (const s of extractionTargets(sels)) await ensureFeatures(ws, s, ex, { quiet: o.quiet, signal });
   return { ex, sels };
 }
 

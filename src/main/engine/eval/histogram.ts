@@ -4,6 +4,8 @@
  *   edges_i = lo + i·(hi − lo)/bins,  i = 0..bins,
  * with lo/hi the min/max of all groups' finite scores; bin i counts edges_i ≤ s < edges_{i+1}
  * (the last bin also includes hi). NaN/±∞ scores are counted separately as `nonFinite`.
+ * With `range` given, lo/hi are its bounds instead, and finite scores outside it are counted in
+ * the first or last bin (a long tail then does not squeeze every other bin into a few pixels).
  */
 import { UserError } from '../util/errors';
 
@@ -21,13 +23,23 @@ export interface Histograms {
   groups: HistogramGroup[];
 }
 
-export function histograms(groups: { name: string; scores: ArrayLike<number> }[], bins = 50): Histograms {
+export function histograms(
+  groups: { name: string; scores: ArrayLike<number> }[],
+  bins = 50,
+  range?: { lo: number; hi: number },
+): Histograms {
   if (!Number.isInteger(bins) || bins < 1) {
     throw new UserError(`histograms: bins must be a positive integer, got ${bins}`);
   }
   let lo = Infinity;
   let hi = -Infinity;
-  for (const g of groups) {
+  if (range) {
+    if (!(Number.isFinite(range.lo) && Number.isFinite(range.hi) && range.lo <= range.hi))
+      throw new UserError(`histograms: bad range [${range.lo}, ${range.hi}]`);
+    lo = range.lo;
+    hi = range.hi;
+  }
+  for (const g of range ? [] : groups) {
     for (let i = 0; i < g.scores.length; i++) {
       const v = g.scores[i];
       if (Number.isFinite(v)) {

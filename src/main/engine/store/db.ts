@@ -61,7 +61,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
 
   let db: Database.Database;
   try {
-    db = new Database(file, { readonly, fileMustExist: readonly });
+    // the desktop app runs on Electron's ABI: scripts/start.mjs builds a separate binding for it
+    const nativeBinding = process.env.CFSTUDIO_SQLITE_BINDING || undefined;
+    db = new Database(file, { readonly, fileMustExist: readonly, nativeBinding });
   } catch (err) {
     throw cannotOpen(file, readonly, err);
   }

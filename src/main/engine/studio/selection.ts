@@ -86,3 +86,21 @@ export function loadSelection(
   );
   return { selection: sel, items, features: { rows: items.length, cols: dim, data: matrix } };
 }
+
+/**
+ * The selections whose features need extracting: a dataset once when any selection takes all of
+ * it, else each distinct label subset once.
+ */
+export function extractionTargets(sels: readonly Selection[]): Selection[] {
+  const whole = new Set(sels.filter((s) => !s.labels).map((s) => s.datasetId));
+  const seen = new Set<string>();
+  const out: Selection[] = [];
+  for (const s of sels) {
+    if (s.labels && whole.has(s.datasetId)) continue;
+    const key = `${s.datasetId}:${s.labels?.join(',') ?? '*'}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(s);
+  }
+  return out;
+}

@@ -25,6 +25,8 @@ export interface TrainRunInput {
   extractor: ExtractorRow | null;
   test?: TestSet & { selection: Selection };
   parentRunId?: number | null;
+  /** stored with the run's metrics (e.g. how the app built its evaluation set) */
+  extraMetrics?: Record<string, unknown>;
 }
 
 export interface TrainRunResult {
@@ -102,6 +104,7 @@ export async function trainRun(
     const e0 = performance.now();
     if (input.test) evaluation = await evaluateRun(ws, runId, det, input.test);
     const metrics = {
+      ...(input.extraMetrics ?? {}),
       ...(evaluation?.metrics ?? {}),
       eps: det.eps,
       contrastAboveEps: det.eps?.contrastAboveEps ?? null,

@@ -90,6 +90,7 @@ export class RunRepo {
     { step: number; inlierNll: number | null; contrastNll: number | null }
   >;
   private readonly removeStmt: Database.Statement<[number]>;
+  private readonly setMetricsStmt: Database.Statement<[string | null, number]>;
   private readonly addLossBatch: (runId: number, rows: readonly LossRow[]) => void;
 
   constructor(db: Database.Database) {
@@ -122,6 +123,7 @@ export class RunRepo {
       'SELECT step, inlier_nll AS inlierNll, contrast_nll AS contrastNll FROM run_losses WHERE run_id = ? ORDER BY step',
     );
     this.removeStmt = db.prepare('DELETE FROM runs WHERE id = ?');
+    this.setMetricsStmt = db.prepare('UPDATE runs SET metrics = ? WHERE id = ?');
     this.addLossBatch = db.transaction((runId: number, rows: readonly LossRow[]) => {
       for (const r of rows) this.addLossStmt.run(runId, r.step, r.inlierNll, r.contrastNll);
     });
@@ -159,6 +161,11 @@ export class RunRepo {
       error: end.error ?? null,
     });
     mustChange(result, id);
+  }
+
+  /** Replaces a finished run's metrics (e.g. the threshold the user picked later). */
+  setMetrics(id: number, metrics: unknown): void {
+    mustChange(this.setMetricsStmt.run(toJson(metrics), id), id);
   }
 
   get(id: number): RunRow | undefined {
