@@ -47,7 +47,13 @@ export default defineConfig({
       outDir: 'out/main',
       externalizeDeps: { include: MAIN_EXTERNALS },
       rolldownOptions: {
-        input: { index: resolve('src/main/index.ts') },
+        // the workers are their own entries: runWorkerJob starts out/main/<name>.js next to index.js
+        input: {
+          index: resolve('src/main/index.ts'),
+          trainWorker: resolve('src/main/engine/jobs/trainWorker.ts'),
+          extractWorker: resolve('src/main/engine/jobs/extractWorker.ts'),
+        },
+        output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
         external: [/^@tensorflow\//],
       },
     },
@@ -58,7 +64,11 @@ export default defineConfig({
       // A sandboxed preload can only require('electron') (and a few polyfills): bundle everything else.
       externalizeDeps: false,
       rolldownOptions: {
-        input: { index: resolve('src/preload/index.ts') },
+        // previewBridge: window.cfstudio over a WebSocket, for the browser preview (src/main/preview)
+        input: {
+          index: resolve('src/preload/index.ts'),
+          previewBridge: resolve('src/preload/previewBridge.ts'),
+        },
         // Sandboxed preloads cannot be ES modules; .cjs because package.json has "type": "module".
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },

@@ -143,11 +143,60 @@ const SQL_PATTERNS = barePatterns(
   'SQL lives only in src/main/engine/store: use its repositories (Workspace).',
 );
 
+/**
+ * Main-process code that also runs in plain Node (the browser preview, the UI tests): the IPC
+ * handlers and their helpers, and the preview server. Only src/main/ipc/index.ts touches Electron.
+ */
+const ELECTRON_FREE_MAIN = ['src/main/preview/**', 'src/main/ipc/**'];
+const electronFreeMain = (/** @type {string} */ dir) => (/** @type {number} */ depth) => [
+  ...SQL_PATTERNS,
+  ...ELECTRON_PATTERNS.map((p) => ({
+    ...p,
+    message:
+      'This part of main also runs in plain Node (browser preview, tests): only src/main/ipc/index.ts may import `electron`.',
+  })),
+  ...['src/preload', 'src/renderer', 'src/main/index', 'src/main/security'].flatMap((t) =>
+    denyPatterns(
+      dir,
+      depth,
+      t,
+      `The IPC handlers and the preview may not import ${t}; share types via src/shared.`,
+    ),
+  ),
+];
+
 const layers = [
+  ...layerBlocks({
+    name: 'ipc-handlers',
+    dir: 'src/main/ipc',
+    ignores: ['src/main/ipc/index.ts'],
+    patterns: electronFreeMain('src/main/ipc'),
+  }),
+  ...layerBlocks({
+    name: 'ipc-electron',
+    dir: 'src/main/ipc',
+    only: 'src/main/ipc/index.ts',
+    patterns: (depth) => [
+      ...SQL_PATTERNS,
+      ...['src/preload', 'src/renderer'].flatMap((t) =>
+        denyPatterns(
+          'src/main/ipc',
+          depth,
+          t,
+          `The main process may not import ${t}; share types via src/shared.`,
+        ),
+      ),
+    ],
+  }),
+  ...layerBlocks({
+    name: 'preview',
+    dir: 'src/main/preview',
+    patterns: electronFreeMain('src/main/preview'),
+  }),
   ...layerBlocks({
     name: 'main',
     dir: 'src/main',
-    ignores: ['src/main/engine/**', 'src/main/cli.ts', 'src/main/cli/**'],
+    ignores: ['src/main/engine/**', 'src/main/cli.ts', 'src/main/cli/**', ...ELECTRON_FREE_MAIN],
     patterns: (depth) => [
       ...SQL_PATTERNS,
       ...['src/preload', 'src/renderer'].flatMap((t) =>

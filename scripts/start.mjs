@@ -2,15 +2,16 @@
 /**
  * `npm start` (the README's "install and start" target):
  *   1. electron-vite build  → out/main, out/preload, out/renderer
- *   2. if Electron's binary is installed: electron-vite preview (launches the app on the build)
- *      otherwise: explain how to get it, point at the CLI, exit 0.
+ *   2. if Electron's binary is installed: build better-sqlite3 for Electron's ABI (once, kept apart
+ *      from the Node build), then electron-vite preview (launches the app on the build);
+ *      otherwise: say how to get it and start the browser preview (src/main/preview) instead.
  *
  * The binary is looked up the way node_modules/electron/index.js does (path.txt → dist/<exe>), but
  * without require('electron'): since Electron 45 that require() *downloads* a missing binary,
  * which needs internet and would hang or fail here.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,17 +63,79 @@ so the window cannot be opened here.
   To install it (needs internet, once):  node node_modules/electron/install.js${nodeNote()}
   then run \`npm start\` again.
 
-The same engine is available from the command line without Electron:
-
-  npx cfstudio --help
+Starting the browser preview instead: the same app in your browser, served on 127.0.0.1 and
+backed by the same engine and workspace (Ctrl-C stops it). The command line works too:
+\`npx cfstudio --help\`.
 `);
-  process.exit(0);
+  const preview = spawnSync(
+    process.execPath,
+    [
+      join(root, 'bin', 'run-ts.mjs'),
+      join(root, 'src', 'main', 'preview', 'main.ts'),
+      ...process.argv.slice(2),
+    ],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  process.exit(preview.status ?? 1);
 }
 
-// FUTURE: once better-sqlite3 (and other native addons such as sharp / tfjs-node) are dependencies,
-// they must be rebuilt for Electron's ABI right here, before launching (e.g. `npx @electron/rebuild
-// -f -o better-sqlite3`), because `npm install` builds them for Node's ABI (what the CLI and vitest use).
-// Keep the two builds apart (or rebuild back) so `npx cfstudio` and the tests keep working.
+// better-sqlite3 is a V8 addon: `npm ci` builds it for Node's ABI (the CLI and the tests use that
+// build). Electron needs its own build; it is kept apart in out/native/ and handed to the store
+// through CFSTUDIO_SQLITE_BINDING, so both keep working. (sharp and onnxruntime-node use N-API,
+// which is ABI-stable: no rebuild.) Building needs Electron's headers: internet, once per version.
+const electronVersion = JSON.parse(readFileSync(require.resolve('electron/package.json'), 'utf8')).version;
+const binding = join(root, 'out', 'native', `electron-${electronVersion}`, 'better_sqlite3.node');
+if (!existsSync(binding)) {
+  console.log(
+    `Building better-sqlite3 for Electron ${electronVersion} (once; needs internet for its headers)…`,
+  );
+  const src = dirname(require.resolve('better-sqlite3/package.json'));
+  const work = join(root, 'out', 'native', `build-${electronVersion}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  cpSync(src, work, { recursive: true, filter: (f) => !f.startsWith(join(src, 'build')) });
+  const gyp = [
+    join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
+  ].find(existsSync);
+  const args = [
+    'rebuild',
+    '--release',
+    `--target=${electronVersion}`,
+    '--runtime=electron',
+    '--dist-url=https://electronjs.org/headers',
+  ];
+  const r = gyp
+    ? spawnSync(process.execPath, [gyp, ...args], { cwd: work, stdio: 'inherit' })
+    : spawnSync('npx', ['--yes', 'node-gyp', ...args], {
+        cwd: work,
+        stdio: 'inherit',
+        shell: process.platform === 'win32',
+      });
+  const built = join(work, 'build', 'Release', 'better_sqlite3.node');
+  if (r.status !== 0 || !existsSync(built)) {
+    console.error(
+      '\nCould not build better-sqlite3 for Electron (see above; it needs internet for the Electron headers and a C++ toolchain).',
+    );
+    process.exit(r.status || 1);
+  }
+  mkdirSync(dirname(binding), { recursive: true });
+  cpSync(built, binding);
+  rmSync(work, { recursive: true, force: true });
+}
+process.env.CFSTUDIO_SQLITE_BINDING = binding;
 
 process.exit(runBin('electron-vite', 'electron-vite', ['preview', '--skipBuild']));
 

@@ -6,7 +6,9 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, session } from 'electron';
 import { contentSecurityPolicy } from '../shared/csp';
-import { registerIpcHandlers } from './ipc';
+import { registerIpcHandlers, registerThumbScheme } from './ipc';
+import { defaultWorkspacePath } from './engine/store/db';
+import { describeTrainBackend } from './trainBackendInfo';
 import {
   guardWebContents,
   hardenSession,
@@ -65,6 +67,10 @@ function createWindow(): BrowserWindow {
 
 // Every renderer is sandboxed, whatever its webPreferences say. Must run before 'ready'.
 app.enableSandbox();
+registerThumbScheme();
+
+/** The workspace: CFSTUDIO_WORKSPACE, else the one in the user's data folder (the same file every start). */
+const workspaceFile = process.env['CFSTUDIO_WORKSPACE'] || defaultWorkspacePath();
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -84,7 +90,12 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(() => {
     hardenSession(session.defaultSession, source, contentSecurityPolicy({ dev: source.kind === 'dev' }));
-    registerIpcHandlers({ isTrustedSender: (event) => isTrustedSender(source, event) });
+    registerIpcHandlers({
+      isTrustedSender: (event) => isTrustedSender(source, event),
+      workspaceFile,
+      window: () => mainWindow,
+      trainBackend: describeTrainBackend,
+    });
     mainWindow = createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();

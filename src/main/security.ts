@@ -52,6 +52,7 @@ function isAllowedRequest(source: RendererSource, url: string): boolean {
     case 'data:':
     case 'blob:':
     case 'devtools:':
+    case 'cfthumb:':
       return true;
     case 'file:':
       return source.kind === 'file' && u.href.startsWith(pathToFileURL(dirname(source.file)).href + '/');

@@ -35,6 +35,15 @@ describe('layering (no-restricted-imports per folder)', () => {
     expect(errors[0]).toMatch(/no Node built-ins/);
   });
 
+  it('allows electron in src/main/ipc/index.ts, and the IPC handlers in the preview', async () => {
+    expect(
+      await layeringErrors('src/main/ipc/index.ts', "import { app } from 'electron';\nexport { app };\n"),
+    ).toEqual([]);
+    expect(
+      await layeringErrors('src/main/preview/server.ts', "export { S } from '../ipc/handlers';\n"),
+    ).toEqual([]);
+  });
+
   it('allows electron in src/main/index.ts', async () => {
     expect(
       await layeringErrors('src/main/index.ts', "import { app } from 'electron';\nexport { app };\n"),
@@ -52,6 +61,11 @@ describe('layering (no-restricted-imports per folder)', () => {
     ['src/main/ipc/x.ts', "import Database from 'better-sqlite3';\nexport { Database };"],
     ['src/main/cli/x.ts', "import { app } from 'electron';\nexport { app };"],
     ['src/main/cli/x.ts', "export { h } from '../ipc/handlers';"],
+    // the IPC handlers and the preview run in plain Node too: no electron, no renderer
+    ['src/main/ipc/handlers.ts', "import { app } from 'electron';\nexport { app };"],
+    ['src/main/preview/server.ts', "import { app } from 'electron';\nexport { app };"],
+    ['src/main/preview/server.ts', "export { x } from '../../renderer/src/main';"],
+    ['src/main/preview/x.ts', "import Database from 'better-sqlite3';\nexport { Database };"],
   ])('reports %s importing %s', async (filePath, code) => {
     expect(await layeringErrors(filePath, code)).toHaveLength(1);
   });
