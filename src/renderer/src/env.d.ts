@@ -4,8 +4,8 @@
 
 interface Window {
   /**
-   * The desktop bridge exposed by src/preload. Absent when the page is opened outside the
-   * CF Studio window (plain browser, UI tests against the dev server).
+   * The desktop bridge exposed by src/preload (or the preview bridge). Absent when the page is
+   * opened elsewhere: the app then says to open it inside CF Studio or the preview (lib/api.ts).
    */
   readonly cfstudio?: import('../../shared/ipc').CfStudioApi;
 }

@@ -1,0 +1,121 @@
+/** The New-detector form as data, and its translation into a TrainRequest (pure, tested). */
+import type { MethodId, MethodInfo, TrainRequest } from '../../../shared/ipc';
+
+export type ContrastChoice = { kind: 'none' } | { kind: 'permutation' } | { kind: 'dataset'; id: number };
+
+export interface TrainDraft {
+  name: string;
+  inlierDatasetId: number | null;
+  /** subfolder labels used as inliers; null = the whole dataset */
+  inlierLabels: string[] | null;
+  contrast: ContrastChoice;
+  testDatasetId: number | null;
+  testInlierLabels: string[];
+  extractorId: number | null;
+  method: MethodId;
+  steps: number;
+  /** what the user typed: a number ≥ 0 or 'auto' */
+  epsText: string;
+  hidden: number;
+  blocks: number;
+  seed: number;
+}
+
+export function defaultDraft(): TrainDraft {
+  return {
+    name: '',
+    inlierDatasetId: null,
+    inlierLabels: null,
+    contrast: { kind: 'none' },
+    testDatasetId: null,
+    testInlierLabels: [],
+    extractorId: null,
+    method: 'cf',
+    steps: 400,
+    epsText: '0',
+    hidden: 128,
+    blocks: 4,
+    seed: 0,
+  };
+}
+
+/** 'auto' or a number ≥ 0; null when neither. */
+export function parseEps(text: string): number | 'auto' | null {
+  const t = text.trim().toLowerCase();
+  if (t === 'auto') return 'auto';
+  if (t === '') return null;
+  const n = Number(t);
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+export interface TrainContext {
+  method: MethodInfo | undefined;
+  /** kind of the inlier dataset, when known */
+  inlierKind: 'image' | 'tabular' | null;
+}
+
+export type DraftCheck = { ok: true; request: TrainRequest } | { ok: false; problems: string[] };
+
+function positiveInt(n: number): boolean {
+  return Number.isInteger(n) && n >= 1;
+}
+
+/** Checks the form and builds the request; problems are phrased for the user. */
+export function buildTrainRequest(draft: TrainDraft, ctx: TrainContext): DraftCheck {
+  const problems: string[] = [];
+  const method = ctx.method;
+  if (!method) problems.push('Choose a method.');
+  if (draft.inlierDatasetId === null)
+    problems.push('Choose the inlier images: drop a folder or pick a dataset.');
+  if (draft.inlierLabels !== null && draft.inlierLabels.length === 0)
+    problems.push('Select at least one inlier label.');
+  const usesContrast = method?.usesContrast ?? false;
+  if (usesContrast && draft.contrast.kind === 'none')
+    problems.push(
+      `${method?.label ?? 'This method'} needs contrast data: pick a folder, a dataset or permutation.`,
+    );
+  if (draft.contrast.kind === 'permutation' && ctx.inlierKind === 'image')
+    problems.push('Permutation contrast works only for tabular datasets.');
+  const tabular = ctx.inlierKind === 'tabular';
+  if (!tabular && draft.extractorId === null) problems.push('Choose a feature extractor.');
+  const flow = method?.flow ?? false;
+  if (flow && !positiveInt(draft.steps)) problems.push('Steps must be a whole number ≥ 1.');
+  if (flow && !positiveInt(draft.hidden)) problems.push('Hidden units must be a whole number ≥ 1.');
+  if (flow && !positiveInt(draft.blocks)) problems.push('Blocks must be a whole number ≥ 1.');
+  if (!Number.isInteger(draft.seed)) problems.push('The seed must be a whole number.');
+  const eps = parseEps(draft.epsText);
+  if (method?.id === 'cf' && eps === null) problems.push('ε must be a number ≥ 0 or "auto".');
+  if (draft.testDatasetId !== null && draft.testInlierLabels.length === 0)
+    problems.push('Select which labels of the test set are inliers.');
+  if (problems.length > 0 || !method || draft.inlierDatasetId === null) return { ok: false, problems };
+
+  const contrast: TrainRequest['contrast'] = !usesContrast
+    ? null
+    : draft.contrast.kind === 'permutation'
+      ? 'permutation'
+      : draft.contrast.kind === 'dataset'
+        ? { datasetId: draft.contrast.id, labels: null }
+        : null;
+  const request: TrainRequest = {
+    method: method.id,
+    inliers: {
+      datasetId: draft.inlierDatasetId,
+      labels: draft.inlierLabels ? [...draft.inlierLabels] : null,
+    },
+    contrast,
+    test:
+      draft.testDatasetId !== null
+        ? { datasetId: draft.testDatasetId, inlierLabels: [...draft.testInlierLabels] }
+        : null,
+    // tabular data has no image extractor; the contract still asks for an id (0 = none)
+    extractorId: draft.extractorId ?? 0,
+    steps: draft.steps,
+    eps: eps ?? 0,
+    hidden: draft.hidden,
+    blocks: draft.blocks,
+    seed: draft.seed,
+  };
+  const name = draft.name.trim();
+  if (name) request.name = name;
+  return { ok: true, request };
+}
