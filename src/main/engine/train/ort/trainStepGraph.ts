@@ -24,6 +24,7 @@ import { flowParamShapes } from '../../flow/flowGraph';
 import type { FlowSpec } from '../../flow/spec';
 import { emitIrGraph, FLOAT, floatValueInfo, OnnxEmitter, type EmitterChoices } from '../../export/onnxGraph';
 import type { ObjectiveGraph } from '../objectives/types';
+import type { AdamConfig } from '../adam';
 
 const { onnx } = onnxProto;
 const AttrType = onnx.AttributeProto.AttributeType;
@@ -32,14 +33,8 @@ export const TRAIN_STEP_OPSET = 17;
 
 export const DEFAULT_TRAIN_STEP_CHOICES: EmitterChoices = { permuteAsMatMul: true };
 
-export interface TrainStepAdam {
-  lr: number;
-  totalSteps: number;
-  clipNorm: number;
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
-}
+/** The same optimizer settings as the tfjs Adam (train/adam.ts), run in-graph. */
+export type TrainStepAdam = AdamConfig;
 
 export interface ParamSlot {
   name: string;
