@@ -131,6 +131,19 @@ function windowOf(a: CpuMark, b: CpuMark): Window {
 }
 const isClean = (w: Window): boolean => !(w.foreignCores >= FOREIGN_MAX);
 
+/** Per-step intervals (ms) and the rates of windows of STEPS_PER_WINDOW steps between progress marks. */
+function stepWindows(marks: CpuMark[]): { intervals: number[]; wRates: number[]; wins: Window[] } {
+  const intervals = marks.slice(1).map((m, i) => m.t - marks[i].t);
+  const wRates: number[] = [];
+  const wins: Window[] = [];
+  for (let i = 0; i + STEPS_PER_WINDOW < marks.length; i += STEPS_PER_WINDOW) {
+    const w = windowOf(marks[i], marks[i + STEPS_PER_WINDOW]);
+    wins.push(w);
+    wRates.push(STEPS_PER_WINDOW / w.seconds);
+  }
+  return { intervals, wRates, wins };
+}
+
 /** Median rate over the clean windows, or over all of them (flagged) when fewer than half are clean. */
 function cleanMedian(
   rates: number[],
@@ -293,14 +306,7 @@ async function benchOurs(): Promise<OursResult> {
   // windows of STEPS_PER_WINDOW steps between progress callbacks: excludes the trainer's setup
   // (variables, Adam state) and final snapshot; falls back to the trainer's own rate if
   // onProgress did not fire per step
-  const intervals = marks.slice(1).map((m, i) => m.t - marks[i].t);
-  const wRates: number[] = [];
-  const wins: Window[] = [];
-  for (let i = 0; i + STEPS_PER_WINDOW < marks.length; i += STEPS_PER_WINDOW) {
-    const w = windowOf(marks[i], marks[i + STEPS_PER_WINDOW]);
-    wins.push(w);
-    wRates.push(STEPS_PER_WINDOW / w.seconds);
-  }
+  const { intervals, wRates, wins } = stepWindows(marks);
   const all = marks.length >= 2 ? windowOf(marks[0], marks[marks.length - 1]) : null;
   const allRate = all ? (marks.length - 1) / all.seconds : res.stepsPerSec;
   const tr = wRates.length ? cleanMedian(wRates, wins) : { rate: allRate, clean: 0, total: 0, loaded: true };
@@ -530,14 +536,7 @@ async function benchOrtTrain(): Promise<OrtTrainResult> {
     const idleFo = await waitIdle(20);
     log(`[ort-train] timing ${STEPS} steps (other processes just before: ${idleFo} cores)`);
     await train(STEPS, warm.params, true);
-    const intervals = marks.slice(1).map((m, i) => m.t - marks[i].t);
-    const wRates: number[] = [];
-    const wins: Window[] = [];
-    for (let i = 0; i + STEPS_PER_WINDOW < marks.length; i += STEPS_PER_WINDOW) {
-      const w = windowOf(marks[i], marks[i + STEPS_PER_WINDOW]);
-      wins.push(w);
-      wRates.push(STEPS_PER_WINDOW / w.seconds);
-    }
+    const { intervals, wRates, wins } = stepWindows(marks);
     const tr = cleanMedian(wRates, wins);
     const stepMs = median(intervals);
     log(

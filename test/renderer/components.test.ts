@@ -170,7 +170,7 @@ describe('DatasetCard', () => {
 });
 
 describe('JobProgress and ErrorBanner', () => {
-  it('exposes phase, done and total for the end-to-end test', () => {
+  it('exposes phase, done and total for the end-to-end test; Cancel emits cancel', async () => {
     const job = reduceJob(newJob('j', 'train', 'Training cf'), {
       jobId: 'j',
       kind: 'train',
@@ -193,7 +193,8 @@ describe('JobProgress and ErrorBanner', () => {
     ]).toEqual(['extract', '40', '120']);
     expect(root.text()).toContain('12.5/s');
     expect(root.text()).toContain('wasm');
-    expect(wrapper.find('[data-testid="job-cancel"]').exists()).toBe(true);
+    await wrapper.get('[data-testid="job-cancel"]').trigger('click');
+    expect(wrapper.emitted('cancel')).toEqual([[]]);
   });
 
   it('shows message and hint', () => {
@@ -219,6 +220,7 @@ describe('HistogramChart', () => {
   it('has a hidden table with one row per group: name, then one count per bin', () => {
     const wrapper = mount(HistogramChart, {
       props: { histograms },
+      // happy-dom has no canvas for ECharts; the real chart is drawn in Chromium (test/e2e)
       global: { stubs: { BaseChart: { template: '<div />' } } },
     });
     const rows = wrapper.get('[data-testid="histogram-table"]').findAll('tr');

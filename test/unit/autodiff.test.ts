@@ -16,6 +16,7 @@ import { runTfGraph } from '../../src/main/engine/flow/tfjsExecutor';
 import { cfObjective } from '../../src/main/engine/train/objectives/cf';
 import { nllObjective } from '../../src/main/engine/train/objectives/nll';
 import { Rng } from '../../src/main/engine/util/rng';
+import { relError } from '../helpers/relError';
 
 beforeAll(async () => {
   await initTfjs();
@@ -23,18 +24,6 @@ beforeAll(async () => {
 
 const N = 5;
 const C = 6;
-
-/** max |a − b| / max |b|: the relative error of a whole gradient tensor */
-function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-12);
-}
 
 function rand(
   rng: Rng,

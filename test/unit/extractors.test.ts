@@ -396,6 +396,14 @@ describe('resolveExtractorSpec on small models', () => {
     });
     expect(explicit).toMatchObject({ source: 'spec-file', specPath: specFile });
     expect(explicit.spec).toMatchObject({ scale: 5, l2Normalize: false, resize: 'squash' });
+    // a spec object given by the caller (the app's import dialog) wins over files, validated the same way
+    const given = await resolveExtractorSpec(file, { catalogFile, spec: { ...metaSpec, scale: 6 } });
+    expect(given.source).toBe('given');
+    expect(given.spec.scale).toBe(6);
+    const badGiven = await userError(
+      resolveExtractorSpec(file, { catalogFile, spec: { ...metaSpec, width: 'x' } }),
+    );
+    expect(badGiven.message).toMatch(/the spec given with the model.*"width"/);
 
     const badOverride = await userError(
       resolveExtractorSpec(file, { catalogFile, overrides: { width: -1 } }),

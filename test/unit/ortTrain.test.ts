@@ -33,6 +33,7 @@ import { DEFAULT_TRAIN, trainFlow, type TrainOptions } from '../../src/main/engi
 import { CancelledError, UserError } from '../../src/main/engine/util/errors';
 import { takeRows, type Matrix } from '../../src/main/engine/util/matrix';
 import { Rng } from '../../src/main/engine/util/rng';
+import { relError } from '../helpers/relError';
 
 const { onnx } = onnxProto;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -54,16 +55,6 @@ function gaussian(rows: number, cols: number, seed: number, scale = 1): Matrix {
   const data = new Float32Array(rows * cols);
   for (let i = 0; i < data.length; i++) data[i] = rng.normal() * scale + (i % cols) * 0.3;
   return { rows, cols, data };
-}
-
-function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-12);
 }
 
 describe('the backward pass in ONNX Runtime', () => {

@@ -502,6 +502,12 @@ describe('repositories', () => {
       { label: 'cat', count: 3 },
       { label: 'dog', count: 1 },
     ]);
+    // readable images only (what the app shows and a run can use): c.png is unreadable
+    expect(ws.items.labels(ds.id, { status: 'ok' })).toEqual([
+      { label: 'bird', count: 1 },
+      { label: 'cat', count: 2 },
+      { label: 'dog', count: 1 },
+    ]);
 
     ws.items.markUnreadable(idOf.get('dog/b.png')!, 'decoder failed');
     expect(ws.items.get(idOf.get('dog/b.png')!)).toMatchObject({

@@ -5,7 +5,6 @@
  * here, so the preview and the UI tests exercise the real handlers.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type {
   AppInfo,
@@ -29,7 +28,7 @@ import {
 import { detectorOfRun } from '../engine/export/importDetector';
 import { exportDetectorOnnx } from '../engine/export/exportDetector';
 import type { Detector } from '../engine/detector/types';
-import { Workspace, type DatasetRow, type ExtractorRow } from '../engine/store';
+import { Workspace, type DatasetSummary, type ExtractorRow } from '../engine/store';
 import { addImageDataset } from '../engine/studio/datasets';
 import { trainDetectorRun, scoreDatasetRun, type DetectorRunProgress } from '../engine/studio/detectorRuns';
 import { extractorSpec, registerExtractor } from '../engine/studio/extractors';
@@ -127,30 +126,22 @@ export class StudioHandlers {
     this.ws.close();
   }
 
-  private datasetInfo(d: DatasetRow & { ok?: number; unreadable?: number }): DatasetInfo {
-    const items = this.ws.items.list(d.id);
-    const okItems = items.filter((i) => i.status === 'ok');
-    const ok = okItems.length;
-    // labels count readable images only (what a run can use)
-    const counts = new Map<string, number>();
-    for (const i of okItems) counts.set(i.label, (counts.get(i.label) ?? 0) + 1);
-    const labels = [...counts]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([label, count]) => ({ label, count }));
+  private datasetInfo(d: DatasetSummary): DatasetInfo {
     return {
       id: d.id,
       name: d.name,
       kind: d.kind,
       root: d.root,
       created: d.created,
-      ok,
-      skipped: items.length - ok,
-      labels,
+      ok: d.ok,
+      skipped: d.unreadable,
+      // readable images only: what a run can use
+      labels: this.ws.items.labels(d.id, { status: 'ok' }),
     };
   }
 
   private datasetDetail(id: number, extra: { relPath: string; reason: string }[] = []): DatasetDetail {
-    const d = this.ws.datasets.get(id);
+    const d = this.ws.datasets.list().find((x) => x.id === id);
     if (!d) throw new UserError(`dataset ${id} does not exist`, 'it may have been removed; pick another one');
     const items = this.ws.items.list(id);
     const hashes = items.filter((i) => i.status === 'ok' && i.contentHash).map((i) => i.contentHash!);
@@ -308,17 +299,7 @@ export class StudioHandlers {
       'extractors:list': () => ws.extractors.list().map(extractorInfo),
       'extractors:import': async ({ path: file, name, spec }) => {
         const real = this.grants.checkRead(file, 'import an extractor');
-        let specFile: string | undefined;
-        if (spec) {
-          specFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cfstudio-spec-')), 'spec.json');
-          fs.writeFileSync(specFile, JSON.stringify(spec));
-        }
-        try {
-          const r = await registerExtractor(ws, real, { name, specFile });
-          return extractorInfo(r.extractor);
-        } finally {
-          if (specFile) fs.rmSync(path.dirname(specFile), { recursive: true, force: true });
-        }
+        return extractorInfo((await registerExtractor(ws, real, { name, spec })).extractor);
       },
       'methods:list': () =>
         METHODS.map((m: Method): MethodInfo => ({

@@ -82,8 +82,4 @@ export class JobRegistry {
     const t0 = Date.now();
     while (this.running.size > 0 && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 50));
   }
-
-  get size(): number {
-    return this.running.size;
-  }
 }

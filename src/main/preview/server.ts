@@ -39,7 +39,6 @@ export interface PreviewServer {
   /** open this URL (it carries the one-time token) */
   url: string;
   port: number;
-  handlers: StudioHandlers;
   /** the next dialog (folder/file/save) answers this path, or cancels with null */
   queueDialogAnswer(answer: string | null): void;
   close(): Promise<void>;
@@ -125,8 +124,9 @@ export async function startPreviewServer(o: PreviewOptions): Promise<PreviewServ
     req.headers.host === `127.0.0.1:${port}` || req.headers.host === `localhost:${port}`;
   const authed = (req: http.IncomingMessage) =>
     cookieOf(req) === token || req.headers['x-cfstudio-token'] === token;
-  const csp = () =>
-    contentSecurityPolicy()
+  /** The app's policy, with this server's socket in connect-src; thumbnails are same-origin here. */
+  const csp = (meta = false) =>
+    contentSecurityPolicy({ meta })
       .replace("connect-src 'self'", `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`)
       .replace(' cfthumb:', '');
 
@@ -145,18 +145,16 @@ export async function startPreviewServer(o: PreviewOptions): Promise<PreviewServ
     res.end(body);
   };
 
-  const indexHtml = () => {
-    const html = fs.readFileSync(path.join(rendererDir, 'index.html'), 'utf8');
-    return html
-      .replace(
-        CSP_META,
-        `$1${contentSecurityPolicy({ meta: true }).replace("connect-src 'self'", `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`).replace(' cfthumb:', '')}$2`,
-      )
+  // built once the port is known (the policy names it); the build does not change while serving
+  let page: string | null = null;
+  const indexHtml = () =>
+    (page ??= fs
+      .readFileSync(path.join(rendererDir, 'index.html'), 'utf8')
+      .replace(CSP_META, `$1${csp(true)}$2`)
       .replace(
         '<script type="module"',
         '<script src="/__preview/bridge.js"></script>\n    <script type="module"',
-      );
-  };
+      ));
 
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -250,7 +248,6 @@ export async function startPreviewServer(o: PreviewOptions): Promise<PreviewServ
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`,
     port,
-    handlers,
     queueDialogAnswer: (a) => void dialogAnswers.push(a),
     close: async () => {
       for (const s of sockets) s.terminate();

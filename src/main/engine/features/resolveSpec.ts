@@ -24,7 +24,7 @@ import { checkModelMatchesSpec, formatShape, notAnImageModel } from './validateS
 /** metadata_props key under which a model may carry its own spec (JSON) */
 export const SPEC_METADATA_KEY = 'cfstudio.input_spec';
 
-export type SpecSource = 'spec-file' | 'sidecar' | 'metadata' | 'catalog' | 'inferred';
+export type SpecSource = 'given' | 'spec-file' | 'sidecar' | 'metadata' | 'catalog' | 'inferred';
 
 export interface ResolvedSpec {
   spec: ExtractorInputSpec;
@@ -39,6 +39,8 @@ export interface ResolvedSpec {
 }
 
 export interface ResolveSpecOptions extends CatalogOptions {
+  /** a spec the caller already has (e.g. typed in the app), validated like a file's */
+  spec?: unknown;
   specFile?: string;
   overrides?: Partial<ExtractorInputSpec>;
 }
@@ -61,7 +63,9 @@ export async function resolveExtractorSpec(
   const warnings: string[] = [];
 
   let found: { spec: ExtractorInputSpec; source: SpecSource; specPath?: string } | undefined;
-  if (opts.specFile) {
+  if (opts.spec !== undefined) {
+    found = { spec: parseInputSpec(opts.spec, 'the spec given with the model'), source: 'given' };
+  } else if (opts.specFile) {
     found = { spec: await readSpecFile(opts.specFile), source: 'spec-file', specPath: opts.specFile };
   }
   if (!found) {

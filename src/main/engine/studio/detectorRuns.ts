@@ -235,7 +235,7 @@ export async function scoreDatasetRun(
     selection: { scored: selectionLabel(selection) },
     parentRunId,
   });
-  ws.runs.start(runId, 'onnxruntime/tfjs scoring');
+  ws.runs.start(runId);
   const t0 = performance.now();
   try {
     const { score } = await scoreDetector(detector, data.features, selectionLabel(selection));

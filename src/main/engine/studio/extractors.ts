@@ -23,10 +23,10 @@ export interface RegisteredExtractor {
 export async function registerExtractor(
   ws: Workspace,
   modelFile: string,
-  opts: { name?: string; specFile?: string } = {},
+  opts: { name?: string; specFile?: string; spec?: unknown } = {},
 ): Promise<RegisteredExtractor> {
   const file = path.resolve(modelFile);
-  const r = await resolveExtractorSpec(file, { specFile: opts.specFile });
+  const r = await resolveExtractorSpec(file, { specFile: opts.specFile, spec: opts.spec });
   // loading checks that the model is an image model matching the spec (clear error otherwise)
   const ex = await OnnxExtractor.load(file, r.spec);
   const dim = ex.dim;

@@ -112,8 +112,9 @@ export class RunViews {
   }
 
   private ranked(id: number): RankedRun {
+    // only finished runs are cached: their scores no longer change (removal invalidates)
     const hit = this.cache.get(id);
-    if (hit && hit.run.status === this.run(id).status) return hit;
+    if (hit) return hit;
     const run = this.run(id);
     const evaluation = (obj(run.metrics).evaluation as EvaluationInfo | undefined) ?? null;
     const scores = this.ws.scores.list(id);
@@ -265,7 +266,8 @@ export class RunViews {
     };
   }
 
-  private thresholdOrNull(id: number): ThresholdInfo | null {
+  /** The run's threshold, or null when it has none (no held-out inliers, e.g. an imported detector). */
+  thresholdOrNull(id: number): ThresholdInfo | null {
     try {
       return this.threshold(id);
     } catch (e) {

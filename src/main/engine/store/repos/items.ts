@@ -35,6 +35,7 @@ export class ItemRepo {
   >;
   private readonly getStmt: Database.Statement<[number], ItemRow>;
   private readonly labelsStmt: Database.Statement<[number], { label: string; count: number }>;
+  private readonly okLabelsStmt: Database.Statement<[number], { label: string; count: number }>;
   private readonly markUnreadableStmt: Database.Statement<[string, number]>;
   private readonly removeMissingStmt: Database.Statement<[number, string]>;
   private readonly byIdsStmt: Database.Statement<[string], ItemRow>;
@@ -60,6 +61,9 @@ export class ItemRepo {
     this.getStmt = db.prepare(`SELECT ${COLUMNS} FROM items i WHERE id = ?`);
     this.labelsStmt = db.prepare(
       'SELECT label, count(*) AS count FROM items WHERE dataset_id = ? GROUP BY label ORDER BY label',
+    );
+    this.okLabelsStmt = db.prepare(
+      "SELECT label, count(*) AS count FROM items WHERE dataset_id = ? AND status = 'ok' GROUP BY label ORDER BY label",
     );
     this.markUnreadableStmt = db.prepare("UPDATE items SET status = 'unreadable', reason = ? WHERE id = ?");
     // a JSON array parameter instead of IN (?, ?, ...): one statement for any count, no variable limit
@@ -95,8 +99,9 @@ export class ItemRepo {
   }
 
   /** Labels of a dataset with their item counts, sorted by label. */
-  labels(datasetId: number): { label: string; count: number }[] {
-    return this.labelsStmt.all(datasetId);
+  /** Labels of a dataset with their item counts; `status: 'ok'` counts readable items only. */
+  labels(datasetId: number, filter: { status?: 'ok' } = {}): { label: string; count: number }[] {
+    return (filter.status === 'ok' ? this.okLabelsStmt : this.labelsStmt).all(datasetId);
   }
 
   markUnreadable(itemId: number, reason: string): void {
