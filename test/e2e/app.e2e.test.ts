@@ -139,11 +139,12 @@ describe.skipIf(skipReason !== null)(
       await shot('01-new-detector');
     }, 600_000);
 
-    it('trains a short CF run with live progress and loss curves, then opens the run', async () => {
+    it('trains a short CF run (400 steps) with live progress and loss curves, then opens the run', async () => {
       const ex = byTest('select-extractor');
       await expect.poll(() => ex.locator('option').count()).toBeGreaterThan(0);
       await byTest('select-method').selectOption('cf');
-      await byTest('input-steps').fill('150');
+      // long enough (a few seconds on ort) for the test to see the live training progress
+      await byTest('input-steps').fill('400');
       await byTest('input-hidden').fill('64');
       await byTest('input-blocks').fill('2');
       await byTest('input-seed').fill('3');
