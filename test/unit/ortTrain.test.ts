@@ -28,6 +28,7 @@ import { cfObjective } from '../../src/main/engine/train/objectives/cf';
 import { nllObjective } from '../../src/main/engine/train/objectives/nll';
 import { oeObjective } from '../../src/main/engine/train/objectives/oe';
 import { OrtStepRunner } from '../../src/main/engine/train/ort/ortStepRunner';
+import { buildTrainLoopModel } from '../../src/main/engine/train/ort/trainLoopGraph';
 import { buildTrainStepModel } from '../../src/main/engine/train/ort/trainStepGraph';
 import { DEFAULT_TRAIN, trainFlow, type TrainOptions } from '../../src/main/engine/train/trainer';
 import { CancelledError, UserError } from '../../src/main/engine/util/errors';
@@ -197,6 +198,87 @@ describe('the training-step graph', () => {
   });
 });
 
+describe('the K-step Loop graph', () => {
+  it('runs n ≤ K steps that equal n one-step calls bit for bit (state, losses, lr, counts)', async () => {
+    const D = 6;
+    const B = 12;
+    const K = 4;
+    const spec = makeFlowSpec(D, { blocks: 2, hidden: 10, lastLayerInit: 'scaled' }, 3);
+    const params = initFlowParams(spec, 3);
+    const o = {
+      spec,
+      objective: cfObjective(spec, B, B),
+      bx: B,
+      by: B,
+      adam: { lr: 5e-3, totalSteps: 20, clipNorm: 1 },
+    };
+    const one = buildTrainStepModel(o);
+    const loop = buildTrainLoopModel({ ...o, maxSteps: K });
+    expect(loop.perStepOutputs).toEqual(one.outputs.filter((n) => !n.endsWith('_next')));
+    const s1 = await ort.InferenceSession.create(one.bytes);
+    const sK = await ort.InferenceSession.create(loop.bytes);
+    const P = one.paramCount;
+    const theta = new Float32Array(P);
+    for (const s of one.slots) theta.set(params[s.name], s.offset);
+    const xs = gaussian(K * B, D, 31).data;
+    const ys = gaussian(K * B, D, 32, 2).data;
+    const eps = new ort.Tensor('float32', Float32Array.of(-8), []);
+    const zeros = () => new ort.Tensor('float32', new Float32Array(P), [P]);
+    try {
+      for (const n of [K, 3]) {
+        // reference: n calls of the one-step graph, from step t = 5
+        let st: Record<string, ort.Tensor> = {
+          theta: new ort.Tensor('float32', theta, [P]),
+          adam_m: zeros(),
+          adam_v: zeros(),
+        };
+        const ref: Record<string, number[]> = {};
+        for (let k = 0; k < n; k++) {
+          const r = await s1.run({
+            ...st,
+            step: new ort.Tensor('float32', Float32Array.of(5 + k), []),
+            x: new ort.Tensor('float32', xs.slice(k * B * D, (k + 1) * B * D), [B, D]),
+            y: new ort.Tensor('float32', ys.slice(k * B * D, (k + 1) * B * D), [B, D]),
+            eps,
+          });
+          for (const name of loop.perStepOutputs) (ref[name] ??= []).push((r[name].data as Float32Array)[0]);
+          st = {
+            theta: r.theta_next as ort.Tensor,
+            adam_m: r.adam_m_next as ort.Tensor,
+            adam_v: r.adam_v_next as ort.Tensor,
+          };
+        }
+        const r = await sK.run({
+          steps: new ort.Tensor('int64', BigInt64Array.of(BigInt(n)), []),
+          theta: new ort.Tensor('float32', theta, [P]),
+          adam_m: zeros(),
+          adam_v: zeros(),
+          step: new ort.Tensor('float32', Float32Array.of(5), []),
+          xs: new ort.Tensor('float32', xs, [K, B, D]),
+          ys: new ort.Tensor('float32', ys, [K, B, D]),
+          eps,
+        });
+        for (const name of loop.perStepOutputs)
+          expect(Array.from(r[name].data as Float32Array), name).toEqual(ref[name]);
+        expect(ref.contrast_clamped.some((c) => c > 0)).toBe(true); // the clamp is exercised
+        expect(ref.lr[n - 1]).not.toBe(ref.lr[0]); // and the schedule moves with the step number
+        expect(Array.from(r.theta_next.data as Float32Array)).toEqual(
+          Array.from(st.theta.data as Float32Array),
+        );
+        expect(Array.from(r.adam_m_next.data as Float32Array)).toEqual(
+          Array.from(st.adam_m.data as Float32Array),
+        );
+        expect(Array.from(r.adam_v_next.data as Float32Array)).toEqual(
+          Array.from(st.adam_v.data as Float32Array),
+        );
+      }
+    } finally {
+      await s1.release();
+      await sK.release();
+    }
+  });
+});
+
 function baseOptions(over: Partial<TrainOptions> = {}): TrainOptions {
   const spec = makeFlowSpec(6, { blocks: 4, hidden: 32, lastLayerInit: 'scaled' }, 4);
   return {
@@ -276,6 +358,27 @@ describe('ort training backend vs TensorFlow.js', () => {
     );
   }, 60_000);
 
+  it('gives the same run, evaluations and early stop whatever the steps per ort call (K ∤ evalEvery)', async () => {
+    // evaluations every 7 steps: calls of K = 8 or 5 steps must end at 7, 14, 21, … to evaluate
+    // the parameters of exactly that step; the Loop is bit-exact, so every K gives the same run
+    const o = { config: { ...baseOptions().config, steps: 120, evalEvery: 7, patience: 1, lr: 3e-2 } };
+    const runs = [];
+    for (const K of [1, 5, 8])
+      runs.push(await trainFlow(baseOptions({ ...o, trainBackend: 'ort', ortStepsPerCall: K })));
+    const [one, five, eight] = runs;
+    expect(one.stoppedEarly).toBe(true); // early stopping is exercised
+    expect(one.steps % 7).toBe(0);
+    const evals = one.history.filter((p) => p.heldOutNll !== null).map((p) => p.step);
+    expect(evals.every((s) => s % 7 === 0)).toBe(true);
+    for (const r of [five, eight]) {
+      expect(r.history).toEqual(one.history);
+      expect(r.steps).toBe(one.steps);
+      expect(r.finalHeldOutNll).toBe(one.finalHeldOutNll);
+      for (const [k, v] of Object.entries(one.params))
+        expect(Array.from(r.params[k]), k).toEqual(Array.from(v));
+    }
+  }, 60_000);
+
   it.skipIf(!haveThyroid)(
     'reaches the same AUROC on thyroid (tabular protocol, permutation contrast)',
     async () => {
@@ -348,16 +451,21 @@ describe('ort training backend: the loop contracts', () => {
       params,
       adam: { lr: 1e-2, totalSteps: 10, clipNorm: 10 },
       eps: 0,
+      stepsPerCall: 3,
     });
     try {
       const before = runner.theta;
-      const bad = new Float32Array(4 * 6).fill(NaN);
-      expect(Number.isNaN((await runner.step(bad, null)).loss)).toBe(true);
-      expect(runner.theta).toBe(before); // the diverged step's outputs were not adopted
+      // three steps in one call, the second on a NaN batch: none of the call's state is adopted
+      const bad = new Float32Array(3 * 4 * 6);
+      bad.set(gaussian(12, 6, 8).data);
+      bad.fill(NaN, 4 * 6, 2 * 4 * 6);
+      const results = await runner.steps(3, bad, null);
+      expect(results.map((r) => Number.isFinite(r.loss))).toEqual([true, false, false]);
+      expect(runner.theta).toBe(before); // the call's outputs were not adopted
       for (const [k, v] of Object.entries(runner.snapshot()))
         expect(Array.from(v), k).toEqual(Array.from(params[k]));
       const good = gaussian(4, 6, 9).data;
-      expect(Number.isFinite((await runner.step(good, null)).loss)).toBe(true);
+      expect(Number.isFinite((await runner.steps(1, good, null))[0].loss)).toBe(true);
       expect(runner.theta).not.toBe(before); // the step's θ' output is the next step's θ input
       expect(relError(runner.snapshot()['b0.w1'], params['b0.w1'])).toBeGreaterThan(0);
     } finally {

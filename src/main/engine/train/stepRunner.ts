@@ -1,5 +1,5 @@
 /**
- * One optimizer step of a flow objective, behind one interface so the training loop (trainer.ts)
+ * Optimizer steps of a flow objective, behind one interface so the training loop (trainer.ts)
  * is shared by every backend: TensorFlow.js autodiff + Adam (tfjsStepRunner.ts) or the
  * exported ONNX training step in ONNX Runtime (ort/ortStepRunner.ts).
  */
@@ -19,11 +19,14 @@ export interface StepResult {
 export interface StepRunner {
   /** 'ort-cpu' or 'tfjs-<tf backend>' */
   readonly backend: string;
+  /** the most steps one `steps` call runs (ort: K steps in one ONNX Runtime call; tfjs: 1) */
+  readonly maxStepsPerCall: number;
   /**
-   * Runs one step on the batches in `x` [Bx·D] and `y` [By·D] (null without contrast). A step
-   * whose loss is not finite leaves the parameters and optimizer state unchanged.
+   * Runs n steps, 1 ≤ n ≤ maxStepsPerCall, on the batches in `xs` (batch k at k·Bx·D, Bx·D
+   * each) and `ys` (likewise By·D; null without contrast); one result per step. When a loss is
+   * not finite the parameters and optimizer state stay as they were before the call.
    */
-  step(x: Float32Array, y: Float32Array | null): Promise<StepResult>;
+  steps(n: number, xs: Float32Array, ys: Float32Array | null): Promise<StepResult[]>;
   /** current parameters (copies) */
   snapshot(): ParamMap;
   dispose(): Promise<void>;

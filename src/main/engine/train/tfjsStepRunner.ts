@@ -24,6 +24,8 @@ export interface TfjsStepRunnerOptions {
 
 export class TfjsStepRunner implements StepRunner {
   readonly backend = `tfjs-${tf.getBackend()}`;
+  /** one step per call: tfjs dispatches kernel by kernel, so nothing is saved by batching calls */
+  readonly maxStepsPerCall = 1;
   private readonly trainable: TrainableParams;
   private readonly adam: Adam;
   private readonly epsT: tf.Scalar | null;
@@ -34,7 +36,12 @@ export class TfjsStepRunner implements StepRunner {
     this.epsT = o.objective.usesEps ? tf.scalar(o.eps) : null;
   }
 
-  async step(xBuf: Float32Array, yBuf: Float32Array | null): Promise<StepResult> {
+  async steps(n: number, xs: Float32Array, ys: Float32Array | null): Promise<StepResult[]> {
+    if (n !== 1) throw new Error(`tfjs trainer: runs one step per call, asked for ${n}`);
+    return [this.step(xs, ys)];
+  }
+
+  private step(xBuf: Float32Array, yBuf: Float32Array | null): StepResult {
     const { spec, objective, bx, by } = this.o;
     const kept: { inlierNll?: tf.Tensor; contrastNll?: tf.Tensor; contrastLogp?: tf.Tensor } = {};
     const { value, grads: gradsByVarName } = tf.variableGrads(() => {

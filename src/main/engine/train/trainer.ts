@@ -16,7 +16,7 @@ import { Rng } from '../util/rng';
 import { chooseTrainBackend, type TrainBackendChoice } from '../backend/trainBackend';
 import type { ObjectiveBuilder } from './objectives/types';
 import { OrtStepRunner } from './ort/ortStepRunner';
-import type { StepRunner } from './stepRunner';
+import type { StepResult, StepRunner } from './stepRunner';
 import { TfjsStepRunner } from './tfjsStepRunner';
 import type { ParamLayout } from './trainableParams';
 
@@ -109,6 +109,8 @@ export interface TrainOptions {
   paramLayout?: ParamLayout;
   /** 'ort' (ONNX Runtime training step), 'tfjs', or 'auto' (ort when it runs); env CFSTUDIO_TRAIN_BACKEND */
   trainBackend?: TrainBackendChoice;
+  /** ort backend: steps per ONNX Runtime call (default DEFAULT_ORT_STEPS_PER_CALL); results do not depend on it */
+  ortStepsPerCall?: number;
 }
 
 /** Draws batches: epochs over shuffled rows; permutation contrast = product of the marginals. */
@@ -219,8 +221,6 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   }
   const by = bx;
   const params = cloneParams(o.init);
-  const xBuf = new Float32Array(bx * spec.dim);
-  const yBuf = new Float32Array(by * spec.dim);
 
   if (o.dataInit) {
     const initRows = Math.min(o.inliers.rows, Math.max(bx, 512));
@@ -234,7 +234,7 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   const runnerOptions = { spec, objective, bx, by, params, adam: adamCfg, eps: o.eps ?? 0 };
   const runner: StepRunner =
     decision.kind === 'ort'
-      ? await OrtStepRunner.create(runnerOptions)
+      ? await OrtStepRunner.create({ ...runnerOptions, stepsPerCall: o.ortStepsPerCall })
       : new TfjsStepRunner({ ...runnerOptions, paramLayout: o.paramLayout });
   const history: LossPoint[] = [];
   const every = o.progressEvery ?? 10;
@@ -250,20 +250,29 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   const snapshot = (): ParamMap => runner.snapshot();
 
   try {
+    // K = runner.maxStepsPerCall steps per call; a call never runs past the next held-out
+    // evaluation, so evaluations and early stopping see the parameters of exactly that step
+    const K = runner.maxStepsPerCall;
+    const xBuf = new Float32Array(K * bx * spec.dim);
+    const yBuf = new Float32Array(K * by * spec.dim);
+    const evaluates = o.heldOut !== null && o.heldOut.rows > 0;
+    let pending: StepResult[] = [];
     for (step = 1; step <= config.steps; step++) {
-      if (o.signal?.aborted) throw new CancelledError(`training (${phase}) at step ${step}`);
-      inlierBatcher.next(bx, config.noiseStd, xBuf);
-      if (contrastBatcher) {
-        if (o.contrast === 'permutation') contrastBatcher.permuted(by, config.noiseStd, yBuf);
-        else contrastBatcher.next(by, config.noiseStd, yBuf);
+      if (pending.length === 0) {
+        if (o.signal?.aborted) throw new CancelledError(`training (${phase}) at step ${step}`);
+        let n = Math.min(K, config.steps - step + 1);
+        if (evaluates) n = Math.min(n, config.evalEvery - ((step - 1) % config.evalEvery));
+        for (let k = 0; k < n; k++) {
+          inlierBatcher.next(bx, config.noiseStd, xBuf.subarray(k * bx * spec.dim));
+          if (contrastBatcher) {
+            const yk = yBuf.subarray(k * by * spec.dim);
+            if (o.contrast === 'permutation') contrastBatcher.permuted(by, config.noiseStd, yk);
+            else contrastBatcher.next(by, config.noiseStd, yk);
+          }
+        }
+        pending = await runner.steps(n, xBuf, contrastBatcher ? yBuf : null);
       }
-      const {
-        loss,
-        inlierNll,
-        contrastNll,
-        contrastAboveEps: above,
-        lr,
-      } = await runner.step(xBuf, contrastBatcher ? yBuf : null);
+      const { loss, inlierNll, contrastNll, contrastAboveEps: above, lr } = pending.shift()!;
       if (!Number.isFinite(loss)) {
         throw new UserError(
           `training (${phase}) diverged at step ${step}: the loss became ${loss}`,

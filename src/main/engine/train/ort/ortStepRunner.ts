@@ -1,13 +1,15 @@
 /**
- * The ONNX Runtime step runner: the training step of trainStepGraph.ts in one session.
+ * The ONNX Runtime step runner: up to K training steps per session.run, in the Loop graph of
+ * trainLoopGraph.ts (the one-step graph of trainStepGraph.ts as its body).
  *
- * State across steps: θ, m, v stay ort.Tensors. Each step's outputs θ', m', v' are fed as the
- * next step's inputs as they are — no copy or allocation by us. onnxruntime-node 1.30 hands
- * every output back in a fresh JS buffer; preallocated outputs do not avoid that (the binding
- * writes our buffer, then copies it into a new one anyway) and measured ~10 ms slower per step
- * for the 3 × 11.6 MB state of the D=128/H=512 flow, so no outputs are preallocated. Inputs are
- * not copied by the binding: the batch tensors wrap the trainer's batch buffers, created once.
- * A step with a non-finite loss is not adopted: the previous state stays current.
+ * State across calls: θ, m, v stay ort.Tensors. A call's outputs θ', m', v' are fed as the next
+ * call's inputs as they are — no copy or allocation by us. onnxruntime-node 1.30 hands every
+ * output back in a fresh JS buffer; preallocated outputs do not avoid that (the binding writes
+ * our buffer, then copies it into a new one anyway) and measured ~10 ms slower per call for the
+ * 3 × 11.6 MB state of the D=128/H=512 flow, so no outputs are preallocated. Running K steps per
+ * call pays that copy once per K steps. Inputs are not copied by the binding: the batch tensors
+ * wrap the trainer's batch buffers, created once. A call with a non-finite loss is not adopted:
+ * the state from before the call stays current.
  */
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
@@ -15,7 +17,8 @@ import type { ParamMap } from '../../flow/params';
 import type { FlowSpec } from '../../flow/spec';
 import type { ObjectiveGraph } from '../objectives/types';
 import type { StepResult, StepRunner } from '../stepRunner';
-import { buildTrainStepModel, type TrainStepAdam, type TrainStepModel } from './trainStepGraph';
+import { buildTrainLoopModel, type TrainLoopModel } from './trainLoopGraph';
+import type { TrainStepAdam } from './trainStepGraph';
 
 export interface OrtStepRunnerOptions {
   spec: FlowSpec;
@@ -25,6 +28,8 @@ export interface OrtStepRunnerOptions {
   params: ParamMap;
   adam: TrainStepAdam;
   eps: number;
+  /** K, the most steps per session.run (default DEFAULT_ORT_STEPS_PER_CALL) */
+  stepsPerCall?: number;
   /** intra-op threads (default: the cores available) */
   threads?: number;
   /**
@@ -36,6 +41,14 @@ export interface OrtStepRunnerOptions {
 }
 
 type Feeds = Record<string, ort.Tensor>;
+/** a batch input tensor and the caller buffer it wraps (null: a buffer of ours) */
+type BatchSlot = { wraps: Float32Array | null; t: ort.Tensor | null };
+
+/**
+ * K steps per call: the 35 MB state copy and the call overhead (~15 ms per call for the
+ * D=128/H=512 flow) are paid once per K steps; larger K only delays progress and cancellation.
+ */
+export const DEFAULT_ORT_STEPS_PER_CALL = 8;
 
 /** Session options of the training step (the bench's profiled session uses them too). */
 export function trainSessionOptions(o: {
@@ -58,11 +71,13 @@ export function defaultOrtThreads(): number {
 
 export class OrtStepRunner implements StepRunner {
   readonly backend = 'ort-cpu';
-  /** the step's inputs; theta / adam_m / adam_v are replaced by each adopted step's outputs */
+  readonly maxStepsPerCall: number;
+  /** the call's inputs; theta / adam_m / adam_v are replaced by each adopted call's outputs */
   private readonly feeds: Feeds;
   private readonly stepBuf = new Float32Array(1);
-  private readonly xTensor: { buf: Float32Array | null; t: ort.Tensor | null } = { buf: null, t: null };
-  private readonly yTensor: { buf: Float32Array | null; t: ort.Tensor | null } = { buf: null, t: null };
+  private readonly countBuf = new BigInt64Array(1);
+  private readonly xTensor: BatchSlot = { wraps: null, t: null };
+  private readonly yTensor: BatchSlot = { wraps: null, t: null };
   private t = 0;
   private lastOut: ort.InferenceSession.OnnxValueMapType | null = null;
   /** time spent inside session.run, ms (the rest of a step is the trainer's batching) */
@@ -70,9 +85,10 @@ export class OrtStepRunner implements StepRunner {
 
   private constructor(
     private readonly o: OrtStepRunnerOptions,
-    readonly model: TrainStepModel,
+    readonly model: TrainLoopModel,
     private readonly session: ort.InferenceSession,
   ) {
+    this.maxStepsPerCall = model.maxSteps;
     const P = model.paramCount;
     const theta0 = new Float32Array(P);
     for (const s of model.slots) {
@@ -82,6 +98,7 @@ export class OrtStepRunner implements StepRunner {
       theta0.set(p, s.offset);
     }
     this.feeds = {
+      steps: new ort.Tensor('int64', this.countBuf, []),
       theta: new ort.Tensor('float32', theta0, [P]),
       adam_m: new ort.Tensor('float32', new Float32Array(P), [P]),
       adam_v: new ort.Tensor('float32', new Float32Array(P), [P]),
@@ -91,59 +108,90 @@ export class OrtStepRunner implements StepRunner {
   }
 
   static async create(o: OrtStepRunnerOptions): Promise<OrtStepRunner> {
-    const model = buildTrainStepModel(o);
+    const model = buildTrainLoopModel({ ...o, maxSteps: o.stepsPerCall ?? DEFAULT_ORT_STEPS_PER_CALL });
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model.bytes, trainSessionOptions(o));
     } catch (e) {
       throw new Error(
-        `ort trainer: ONNX Runtime could not load the training-step graph: ${(e as Error).message.split('\n')[0]}; ` +
+        `ort trainer: ONNX Runtime could not load the training graph: ${(e as Error).message.split('\n')[0]}; ` +
           'train with the TensorFlow.js backend instead (CFSTUDIO_TRAIN_BACKEND=tfjs)',
       );
     }
     return new OrtStepRunner(o, model, session);
   }
 
-  private batchTensor(slot: typeof this.xTensor, buf: Float32Array, rows: number): ort.Tensor {
-    if (slot.buf !== buf) {
-      slot.buf = buf;
-      slot.t = new ort.Tensor('float32', buf, [rows, this.o.spec.dim]);
+  /**
+   * The [K, rows, D] tensor of a batch buffer: the caller's buffer itself when it holds K
+   * batches (made again only when the buffer changes), else a K-batch buffer of ours that the
+   * caller's batches are copied into. Batches past the n-th are not read (n Loop iterations).
+   */
+  private batchTensor(slot: BatchSlot, buf: Float32Array, rows: number): ort.Tensor {
+    const dims = [this.maxStepsPerCall, rows, this.o.spec.dim];
+    const size = dims[0] * dims[1] * dims[2];
+    if (buf.length === size) {
+      if (slot.wraps !== buf) slot.t = new ort.Tensor('float32', buf, dims);
+      slot.wraps = buf;
+    } else {
+      if (slot.wraps !== null || !slot.t) slot.t = new ort.Tensor('float32', new Float32Array(size), dims);
+      slot.wraps = null;
+      (slot.t.data as Float32Array).set(buf.subarray(0, Math.min(buf.length, size)));
     }
     return slot.t!;
   }
 
-  async step(x: Float32Array, y: Float32Array | null): Promise<StepResult> {
+  async steps(n: number, xs: Float32Array, ys: Float32Array | null): Promise<StepResult[]> {
+    if (!Number.isInteger(n) || n < 1 || n > this.maxStepsPerCall)
+      throw new Error(`ort trainer: asked for ${n} steps in one call, which runs 1–${this.maxStepsPerCall}`);
+    const { bx, by, spec } = this.o;
+    if (xs.length < n * bx * spec.dim)
+      throw new Error(`ort trainer: ${n} inlier batches need ${n * bx * spec.dim} values, got ${xs.length}`);
     const feeds = this.feeds;
-    feeds.x = this.batchTensor(this.xTensor, x, this.o.bx);
+    feeds.xs = this.batchTensor(this.xTensor, xs, bx);
     if (this.o.objective.usesContrast) {
-      if (!y) throw new Error('ort trainer: this objective needs a contrast batch');
-      feeds.y = this.batchTensor(this.yTensor, y, this.o.by);
+      if (!ys || ys.length < n * by * spec.dim)
+        throw new Error(`ort trainer: this objective needs ${n} contrast batches`);
+      feeds.ys = this.batchTensor(this.yTensor, ys, by);
     }
     this.stepBuf[0] = this.t;
+    this.countBuf[0] = BigInt(n);
     const t0 = performance.now();
     const out = await this.session.run(feeds);
     this.runMs += performance.now() - t0;
     this.lastOut = out;
-    const read = (name: string): number => (out[name] ? (out[name].data as Float32Array)[0] : NaN);
-    const loss = read('loss');
-    if (Number.isFinite(loss)) {
+    const series = (name: string): Float32Array | null =>
+      out[name] ? (out[name].data as Float32Array) : null;
+    const loss = series('loss')!;
+    const inlier = series('inlier_nll')!;
+    const contrast = series('contrast_nll');
+    const above = series('contrast_above');
+    const lr = series('lr')!;
+    const results: StepResult[] = [];
+    let finite = true;
+    for (let k = 0; k < n; k++) {
+      if (!Number.isFinite(loss[k])) finite = false;
+      results.push({
+        loss: loss[k],
+        inlierNll: inlier[k],
+        contrastNll: contrast ? contrast[k] : NaN,
+        contrastAboveEps: above ? above[k] / by : NaN,
+        lr: lr[k],
+      });
+    }
+    if (finite) {
       feeds.theta = out.theta_next as ort.Tensor;
       feeds.adam_m = out.adam_m_next as ort.Tensor;
       feeds.adam_v = out.adam_v_next as ort.Tensor;
-      this.t += 1;
+      this.t += n;
     }
-    return {
-      loss,
-      inlierNll: read('inlier_nll'),
-      contrastNll: read('contrast_nll'),
-      contrastAboveEps: read('contrast_above') / this.o.by,
-      lr: read('lr'),
-    };
+    return results;
   }
 
   /** Gradient norm of the last step (before clipping); NaN before the first. */
   get lastGradNorm(): number {
-    return this.lastOut ? (this.lastOut.grad_norm.data as Float32Array)[0] : NaN;
+    if (!this.lastOut) return NaN;
+    const g = this.lastOut.grad_norm.data as Float32Array;
+    return g[g.length - 1];
   }
 
   /** The current flat parameter vector θ (the tensor fed to the next step; not a copy). */

@@ -74,7 +74,24 @@ const OBJECTIVE_OUTPUTS: Record<string, string> = {
   contrastNll: 'contrast_nll',
 };
 
+/** One step's graph before encoding (the Loop body of trainLoopGraph.ts is built from it). */
+export interface TrainStepGraph extends Omit<TrainStepModel, 'bytes'> {
+  graph: onnxProto.onnx.GraphProto;
+}
+
 export function buildTrainStepModel(o: TrainStepGraphOptions): TrainStepModel {
+  const { graph, ...rest } = buildTrainStepGraph(o);
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'cfstudio',
+    docString: 'CF Studio flow training step (forward, backward, Adam) — see train/ort/trainStepGraph.ts',
+    opsetImport: [{ domain: '', version: TRAIN_STEP_OPSET }],
+    graph,
+  });
+  return { bytes: onnx.ModelProto.encode(model).finish(), ...rest };
+}
+
+export function buildTrainStepGraph(o: TrainStepGraphOptions): TrainStepGraph {
   const { spec, objective, bx, by } = o;
   const g = objective.graph;
   const shapes = flowParamShapes(spec);
@@ -107,15 +124,29 @@ export function buildTrainStepModel(o: TrainStepGraphOptions): TrainStepModel {
     bind.eps = 'eps';
     inputs.push(floatValueInfo('eps', []));
   }
-  for (const s of slots) {
-    const flat = e.node(
-      'Slice',
-      ['theta', e.int64Vector('start', [s.offset]), e.int64Vector('end', [s.offset + s.size])],
-      e.fresh(`${s.name}.flat`),
-    );
+  // θ → parameters: one Split (one kernel, one pass over θ) rather than a Slice per parameter
+  const flats = slots.map((s) => e.fresh(`${s.name}.flat`));
+  e.nodes.push(
+    onnx.NodeProto.create({
+      opType: 'Split',
+      input: [
+        'theta',
+        e.int64Vector(
+          'sizes',
+          slots.map((s) => s.size),
+        ),
+      ],
+      output: flats,
+      name: 'theta/Split',
+      attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }],
+    }),
+  );
+  slots.forEach((s, k) => {
     bind[s.name] =
-      s.shape.length === 1 ? flat : e.node('Reshape', [flat, e.int64Vector('shape', s.shape)], `p/${s.name}`);
-  }
+      s.shape.length === 1
+        ? flats[k]
+        : e.node('Reshape', [flats[k], e.int64Vector('shape', s.shape)], `p/${s.name}`);
+  });
   const outputNames: Record<string, string> = {};
   for (const [ir, onnxName] of Object.entries(OBJECTIVE_OUTPUTS))
     if (g.outputs.includes(ir)) outputNames[ir] = onnxName;
@@ -155,25 +186,19 @@ export function buildTrainStepModel(o: TrainStepGraphOptions): TrainStepModel {
     outputs.push('contrast_above', 'contrast_clamped');
   }
 
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'cfstudio',
-    docString: 'CF Studio flow training step (forward, backward, Adam) — see train/ort/trainStepGraph.ts',
-    opsetImport: [{ domain: '', version: TRAIN_STEP_OPSET }],
-    graph: onnx.GraphProto.create({
-      name: 'cfstudio_train_step',
-      node: e.nodes,
-      initializer: e.initializers,
-      input: inputs,
-      output: outputs.map((name) =>
-        onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: FLOAT } } }),
-      ),
-    }),
+  const graph = onnx.GraphProto.create({
+    name: 'cfstudio_train_step',
+    node: e.nodes,
+    initializer: e.initializers,
+    input: inputs,
+    output: outputs.map((name) =>
+      name.endsWith('_next') ? floatValueInfo(name, [P]) : floatValueInfo(name, []),
+    ),
   });
   const rows = objective.usesContrast ? bx + by : bx;
   const weights = slots.filter((s) => s.shape.length === 2).reduce((a, s) => a + s.size, 0);
   return {
-    bytes: onnx.ModelProto.encode(model).finish(),
+    graph,
     paramCount: P,
     slots,
     inputs: inputs.map((i) => i.name!),
