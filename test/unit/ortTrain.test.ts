@@ -29,7 +29,7 @@ import { nllObjective } from '../../src/main/engine/train/objectives/nll';
 import { oeObjective } from '../../src/main/engine/train/objectives/oe';
 import { OrtStepRunner } from '../../src/main/engine/train/ort/ortStepRunner';
 import { buildTrainLoopModel } from '../../src/main/engine/train/ort/trainLoopGraph';
-import { buildTrainStepModel } from '../../src/main/engine/train/ort/trainStepGraph';
+import { buildTrainStepModel, flatLayout, SMALL_GROUP } from '../../src/main/engine/train/ort/trainStepGraph';
 import { DEFAULT_TRAIN, trainFlow, type TrainOptions } from '../../src/main/engine/train/trainer';
 import { CancelledError, UserError } from '../../src/main/engine/util/errors';
 import { takeRows, type Matrix } from '../../src/main/engine/util/matrix';
@@ -195,6 +195,36 @@ describe('the training-step graph', () => {
       if (next[i] !== theta[i]) moved++;
     }
     expect(moved).toBeGreaterThan(P / 2);
+  });
+});
+
+describe('the state layout', () => {
+  it('holds every parameter once: weights as their own groups, 1-D parameters in one group', () => {
+    const spec = makeFlowSpec(10, { blocks: 3, hidden: 16 }, 1);
+    const { slots, groups, paramCount } = flatLayout(spec);
+    const shapes = flowParamShapes(spec);
+    expect(paramCount).toBe(shapes.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0));
+    expect(slots.map((s) => s.name).sort()).toEqual(shapes.map((s) => s.name).sort());
+    // groups tile [0, P) in order, and each group's members tile the group
+    let at = 0;
+    for (const g of groups) {
+      expect(g.offset).toBe(at);
+      let m = g.offset;
+      for (const s of g.members) {
+        expect(s.offset).toBe(m);
+        m += s.size;
+      }
+      expect(m - g.offset).toBe(g.size);
+      at += g.size;
+    }
+    expect(at).toBe(paramCount);
+    const weights = groups.filter((g) => g.name !== SMALL_GROUP);
+    expect(weights.map((g) => g.shape)).toEqual(
+      shapes.filter((s) => s.shape.length === 2).map((s) => s.shape),
+    );
+    const vectors = groups.find((g) => g.name === SMALL_GROUP)!;
+    expect(vectors.members.every((s) => s.shape.length === 1)).toBe(true);
+    expect(groups.at(-1)).toBe(vectors);
   });
 });
 

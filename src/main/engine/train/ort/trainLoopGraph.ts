@@ -8,7 +8,8 @@
  * a fresh JS buffer, and θ, m, v are 3 × 4·P bytes (35 MB for the D=128/H=512 flow), so one call
  * per step paid that copy — plus the page faults of new buffers and the call itself — every step.
  * Inside the Loop the state passes from one iteration to the next as ONNX Runtime values, with no
- * copy; it reaches JS once per call. The per-step results (loss, NLLs, ‖g‖, lr, counts) come out
+ * copy, per state group (trainStepGraph.ts): the flat θ, m, v are split into groups before the
+ * Loop and concatenated after it, once per call. The state reaches JS once per call. The per-step results (loss, NLLs, ‖g‖, lr, counts) come out
  * as [n] vectors (Loop scan outputs). Step k of a call computes exactly what the one-step graph
  * computes on the same inputs (tested bit for bit).
  *
@@ -18,9 +19,14 @@
  *          one-step graph (loss, inlier_nll, grad_norm, lr, contrast_nll, contrast_above, …).
  */
 import onnxProto from 'onnx-proto';
-import { floatValueInfo, FLOAT } from '../../export/onnxGraph';
+import { floatValueInfo, FLOAT, OnnxEmitter } from '../../export/onnxGraph';
 import {
   buildTrainStepGraph,
+  concatState,
+  nextName,
+  splitState,
+  STATE_KINDS,
+  stateName,
   TRAIN_STEP_OPSET,
   type TrainStepGraphOptions,
   type TrainStepModel,
@@ -29,9 +35,6 @@ import {
 const { onnx } = onnxProto;
 const AttrType = onnx.AttributeProto.AttributeType;
 const { INT64, BOOL } = onnx.TensorProto.DataType;
-
-/** The optimizer state carried from step to step (inputs; outputs are `${name}_next`). */
-const STATE = ['theta', 'adam_m', 'adam_v'] as const;
 
 export interface TrainLoopModel extends TrainStepModel {
   /** K: the most steps one call runs (the first dimension of xs and ys) */
@@ -84,7 +87,8 @@ export function buildTrainLoopModel(o: TrainStepGraphOptions & { maxSteps: numbe
       name: inBody(n.name ?? ''),
     }),
   );
-  const perStepOutputs = step.outputs.filter((n) => !STATE.some((s) => n === `${s}_next`));
+  const { perStepOutputs, groups } = step;
+  const carried = STATE_KINDS.flatMap((k) => groups.map((g) => ({ kind: k, group: g })));
   const bodyGraph = onnx.GraphProto.create({
     name: 'cfstudio_train_step_body',
     node: [...feedNodes, ...stepNodes],
@@ -94,39 +98,45 @@ export function buildTrainLoopModel(o: TrainStepGraphOptions & { maxSteps: numbe
     input: [
       valueInfo('iter', INT64, []),
       valueInfo('cond_in', BOOL, []),
-      ...STATE.map((s) => floatValueInfo(inBody(s), [P])),
+      ...carried.map((c) => floatValueInfo(inBody(stateName(c.kind, c.group.name)), c.group.shape)),
     ],
     output: [
       valueInfo('cond_out', BOOL, []),
-      ...STATE.map((s) => floatValueInfo(inBody(`${s}_next`), [P])),
+      ...carried.map((c) => floatValueInfo(inBody(nextName(c.kind, c.group.name)), c.group.shape)),
       ...perStepOutputs.map((n) => floatValueInfo(inBody(n), [])),
     ],
   });
 
   const inputs = [
     valueInfo('steps', INT64, []),
-    ...STATE.map((s) => floatValueInfo(s, [P])),
+    ...STATE_KINDS.map((s) => floatValueInfo(s, [P])),
     floatValueInfo('step', []),
     floatValueInfo('xs', [K, o.bx, D]),
     ...(hasY ? [floatValueInfo('ys', [K, o.by, D])] : []),
     ...(hasEps ? [floatValueInfo('eps', [])] : []),
   ];
-  const outputs = [...STATE.map((s) => `${s}_next`), ...perStepOutputs];
+  // flat → groups, the Loop, groups → flat
+  const e = new OnnxEmitter('outer/', TRAIN_STEP_OPSET);
+  for (const kind of STATE_KINDS) splitState(e, kind, groups, (g) => stateName(kind, g));
+  e.nodes.push(
+    onnx.NodeProto.create({
+      opType: 'Loop',
+      // no loop condition: exactly `steps` iterations
+      input: ['steps', '', ...carried.map((c) => stateName(c.kind, c.group.name))],
+      output: [...carried.map((c) => nextName(c.kind, c.group.name)), ...perStepOutputs],
+      name: 'steps/Loop',
+      attribute: [{ name: 'body', type: AttrType.GRAPH, g: bodyGraph }],
+    }),
+  );
+  for (const kind of STATE_KINDS) concatState(e, groups, (g) => nextName(kind, g), `${kind}_next`);
+  const outputs = [...STATE_KINDS.map((s) => `${s}_next`), ...perStepOutputs];
   const graph = onnx.GraphProto.create({
     name: 'cfstudio_train_steps',
-    node: [
-      onnx.NodeProto.create({
-        opType: 'Loop',
-        // no loop condition: exactly `steps` iterations
-        input: ['steps', '', ...STATE],
-        output: outputs,
-        name: 'steps/Loop',
-        attribute: [{ name: 'body', type: AttrType.GRAPH, g: bodyGraph }],
-      }),
-    ],
+    node: e.nodes,
+    initializer: e.initializers,
     input: inputs,
     output: [
-      ...STATE.map((s) => floatValueInfo(`${s}_next`, [P])),
+      ...STATE_KINDS.map((s) => floatValueInfo(`${s}_next`, [P])),
       ...perStepOutputs.map((n) => floatValueInfo(n, ['n'])),
     ],
   });
@@ -141,6 +151,7 @@ export function buildTrainLoopModel(o: TrainStepGraphOptions & { maxSteps: numbe
     bytes: onnx.ModelProto.encode(model).finish(),
     paramCount: P,
     slots: step.slots,
+    groups,
     inputs: inputs.map((i) => i.name!),
     outputs,
     matmulFlops: step.matmulFlops,

@@ -9,9 +9,23 @@
  *       m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
  *       θ ← θ − (m·lr_t/(1−β1^(t+1))) / (√(v/(1−β2^(t+1))) + ε̂)
  *
- * Parameters and Adam moments are flat vectors θ, m, v [P] (parameter k at offset o_k, in
- * flowParamShapes order): one feed each instead of 64, and the optimizer is a dozen ops.
+ * State groups. Inside the step, θ, m and v are held per *group*: each weight matrix is a group
+ * in its own shape, and all 1-D parameters (biases, γ, β) are one flat group. The weights feed
+ * the products as they are, and Adam runs per group, so each group's chain of a dozen
+ * elementwise ops works on ≤ 1 MB tensors that stay in cache, where one chain on the flat
+ * 11.6 MB vectors (D=128/H=512) streamed every intermediate through memory (~17 ms of a
+ * ~140 ms step), and splitting θ / concatenating g cost two more passes and ~60 Reshapes.
  *
+ * Outside, θ, m, v are flat vectors [P], weights first (flowParamShapes order), then the 1-D
+ * parameters (flowParamShapes order): `slots` gives each parameter's offset. The step graph
+ * (buildTrainStepGraph) has one input/output per group; buildTrainStepModel and the Loop model
+ * (trainLoopGraph.ts) convert flat ↔ groups around it (a Split and a Concat per call).
+ *
+ * Step graph (per group G, in G's shape):
+ *   inputs  theta/G, adam_m/G, adam_v/G; step [] (float); x [Bx, D]; y [By, D] and eps [] when
+ *           the objective uses them
+ *   outputs theta_next/G, adam_m_next/G, adam_v_next/G; and the per-step outputs below
+ * Flat model (buildTrainStepModel):
  * Inputs:  theta, adam_m, adam_v [P]; step [] (float); x [Bx, D]; y [By, D] and eps [] when the
  *          objective uses them.
  * Outputs: theta_next, adam_m_next, adam_v_next [P]; loss, inlier_nll, grad_norm, lr [];
@@ -43,6 +57,26 @@ export interface ParamSlot {
   size: number;
 }
 
+/** Part of the optimizer state held as one tensor inside the step (see "State groups" above). */
+export interface StateGroup {
+  /** the weight's name, or SMALL_GROUP for the 1-D parameters together */
+  name: string;
+  /** the weight's shape, or [S] for the 1-D parameters */
+  shape: number[];
+  /** where the group lives in the flat θ, m, v */
+  offset: number;
+  size: number;
+  /** its parameters, in flat order */
+  members: ParamSlot[];
+}
+
+export const SMALL_GROUP = 'vectors';
+
+/** The three state tensors (flat names; a group's are `${kind}/${group}`). */
+export const STATE_KINDS = ['theta', 'adam_m', 'adam_v'] as const;
+export const stateName = (kind: string, group: string): string => `${kind}/${group}`;
+export const nextName = (kind: string, group: string): string => `${kind}_next/${group}`;
+
 export interface TrainStepModel {
   /** the serialized ONNX model */
   bytes: Uint8Array;
@@ -50,6 +84,8 @@ export interface TrainStepModel {
   paramCount: number;
   /** where each parameter lives in θ */
   slots: ParamSlot[];
+  /** how θ, m, v are grouped inside the step */
+  groups: StateGroup[];
   /** input and output names actually present */
   inputs: string[];
   outputs: string[];
@@ -74,34 +110,127 @@ const OBJECTIVE_OUTPUTS: Record<string, string> = {
   contrastNll: 'contrast_nll',
 };
 
-/** One step's graph before encoding (the Loop body of trainLoopGraph.ts is built from it). */
-export interface TrainStepGraph extends Omit<TrainStepModel, 'bytes'> {
+/** One step's graph on grouped state, before encoding (also the Loop body of trainLoopGraph.ts). */
+export interface TrainStepGraph extends Omit<TrainStepModel, 'bytes' | 'inputs' | 'outputs'> {
   graph: onnxProto.onnx.GraphProto;
+  /** the graph's inputs and outputs (grouped state names) */
+  inputs: string[];
+  outputs: string[];
+  /** outputs with one scalar per step (loss, inlier_nll, grad_norm, lr, …) */
+  perStepOutputs: string[];
 }
 
+/** The flat layout: weights first, then the 1-D parameters, each in flowParamShapes order. */
+export function flatLayout(spec: FlowSpec): { slots: ParamSlot[]; groups: StateGroup[]; paramCount: number } {
+  const shapes = flowParamShapes(spec);
+  const slots: ParamSlot[] = [];
+  const groups: StateGroup[] = [];
+  let P = 0;
+  for (const s of shapes.filter((x) => x.shape.length > 1)) {
+    const size = s.shape.reduce((a, b) => a * b, 1);
+    const slot = { name: s.name, shape: s.shape, offset: P, size };
+    slots.push(slot);
+    groups.push({ name: s.name, shape: s.shape, offset: P, size, members: [slot] });
+    P += size;
+  }
+  const small: ParamSlot[] = [];
+  for (const s of shapes.filter((x) => x.shape.length === 1)) {
+    small.push({ name: s.name, shape: s.shape, offset: P, size: s.shape[0] });
+    P += s.shape[0];
+  }
+  if (small.length) {
+    const size = small.reduce((a, s) => a + s.size, 0);
+    groups.push({ name: SMALL_GROUP, shape: [size], offset: small[0].offset, size, members: small });
+    slots.push(...small);
+  }
+  return { slots, groups, paramCount: P };
+}
+
+/** The one-step model with flat θ, m, v [P] inputs and outputs (see the header). */
 export function buildTrainStepModel(o: TrainStepGraphOptions): TrainStepModel {
-  const { graph, ...rest } = buildTrainStepGraph(o);
+  const step = buildTrainStepGraph(o);
+  const P = step.paramCount;
+  const e = new OnnxEmitter('flat/', TRAIN_STEP_OPSET);
+  for (const kind of STATE_KINDS) splitState(e, kind, step.groups, (g) => stateName(kind, g));
+  e.nodes.push(...((step.graph.node ?? []) as onnxProto.onnx.NodeProto[]));
+  e.initializers.push(...((step.graph.initializer ?? []) as onnxProto.onnx.TensorProto[]));
+  for (const kind of STATE_KINDS) concatState(e, step.groups, (g) => nextName(kind, g), `${kind}_next`);
+  const inputs = [
+    ...STATE_KINDS.map((k) => floatValueInfo(k, [P])),
+    ...(step.graph.input ?? []).filter((i) => !STATE_KINDS.some((k) => i.name!.startsWith(`${k}/`))),
+  ];
+  const outputs = [...STATE_KINDS.map((k) => `${k}_next`), ...step.perStepOutputs];
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'cfstudio',
     docString: 'CF Studio flow training step (forward, backward, Adam) — see train/ort/trainStepGraph.ts',
     opsetImport: [{ domain: '', version: TRAIN_STEP_OPSET }],
-    graph,
+    graph: onnx.GraphProto.create({
+      name: 'cfstudio_train_step',
+      node: e.nodes,
+      initializer: e.initializers,
+      input: inputs,
+      output: outputs.map((n) => floatValueInfo(n, n.endsWith('_next') ? [P] : [])),
+    }),
   });
-  return { bytes: onnx.ModelProto.encode(model).finish(), ...rest };
+  return {
+    bytes: onnx.ModelProto.encode(model).finish(),
+    paramCount: P,
+    slots: step.slots,
+    groups: step.groups,
+    inputs: inputs.map((i) => i.name!),
+    outputs,
+    matmulFlops: step.matmulFlops,
+  };
+}
+
+/** flat `kind` [P] → one tensor per group, named by `nameOf` (one Split; Reshapes are views). */
+export function splitState(
+  e: OnnxEmitter,
+  flat: string,
+  groups: StateGroup[],
+  nameOf: (group: string) => string,
+): void {
+  const parts = groups.map((g) => (g.shape.length === 1 ? nameOf(g.name) : e.fresh(`${g.name}.flat`)));
+  e.nodes.push(
+    onnx.NodeProto.create({
+      opType: 'Split',
+      input: [
+        flat,
+        e.int64Vector(
+          'sizes',
+          groups.map((g) => g.size),
+        ),
+      ],
+      output: parts,
+      name: `${e.prefix}${flat}/Split`,
+      attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }],
+    }),
+  );
+  groups.forEach((g, k) => {
+    if (g.shape.length > 1) e.node('Reshape', [parts[k], e.int64Vector('shape', g.shape)], nameOf(g.name));
+  });
+}
+
+/** one tensor per group → flat [P] named `flat` (Reshapes are views; one Concat). */
+export function concatState(
+  e: OnnxEmitter,
+  groups: StateGroup[],
+  nameOf: (group: string) => string,
+  flat: string,
+): void {
+  const parts = groups.map((g) =>
+    g.shape.length === 1
+      ? nameOf(g.name)
+      : e.node('Reshape', [nameOf(g.name), e.int64Vector('flat', [g.size])], e.fresh(`${g.name}.flat`)),
+  );
+  e.node('Concat', parts, flat, [{ name: 'axis', type: AttrType.INT, i: 0 }]);
 }
 
 export function buildTrainStepGraph(o: TrainStepGraphOptions): TrainStepGraph {
   const { spec, objective, bx, by } = o;
   const g = objective.graph;
-  const shapes = flowParamShapes(spec);
-  const slots: ParamSlot[] = [];
-  let P = 0;
-  for (const s of shapes) {
-    const size = s.shape.reduce((a, b) => a * b, 1);
-    slots.push({ name: s.name, shape: s.shape, offset: P, size });
-    P += size;
-  }
+  const { slots, groups, paramCount: P } = flatLayout(spec);
   const inputShapes: Record<string, number[]> = { x: [bx, spec.dim] };
   if (objective.usesContrast) inputShapes.y = [by, spec.dim];
   if (objective.usesEps) inputShapes.eps = [];
@@ -114,7 +243,9 @@ export function buildTrainStepGraph(o: TrainStepGraphOptions): TrainStepGraph {
 
   const e = new OnnxEmitter('f/', TRAIN_STEP_OPSET, o.choices ?? DEFAULT_TRAIN_STEP_CHOICES);
   const bind: Record<string, string> = { x: 'x' };
-  const inputs = [floatValueInfo('theta', [P]), floatValueInfo('adam_m', [P]), floatValueInfo('adam_v', [P])];
+  const inputs = STATE_KINDS.flatMap((k) =>
+    groups.map((gr) => floatValueInfo(stateName(k, gr.name), gr.shape)),
+  );
   inputs.push(floatValueInfo('step', []), floatValueInfo('x', [bx, spec.dim]));
   if (objective.usesContrast) {
     bind.y = 'y';
@@ -124,54 +255,53 @@ export function buildTrainStepGraph(o: TrainStepGraphOptions): TrainStepGraph {
     bind.eps = 'eps';
     inputs.push(floatValueInfo('eps', []));
   }
-  // θ → parameters: one Split (one kernel, one pass over θ) rather than a Slice per parameter
-  const flats = slots.map((s) => e.fresh(`${s.name}.flat`));
-  e.nodes.push(
-    onnx.NodeProto.create({
-      opType: 'Split',
-      input: [
-        'theta',
-        e.int64Vector(
-          'sizes',
-          slots.map((s) => s.size),
-        ),
-      ],
-      output: flats,
-      name: 'theta/Split',
-      attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }],
-    }),
-  );
-  slots.forEach((s, k) => {
-    bind[s.name] =
-      s.shape.length === 1
-        ? flats[k]
-        : e.node('Reshape', [flats[k], e.int64Vector('shape', s.shape)], `p/${s.name}`);
-  });
+  // parameters: a weight group is the weight; the vector group is split into its members
+  for (const gr of groups) {
+    if (gr.name !== SMALL_GROUP) {
+      bind[gr.name] = stateName('theta', gr.name);
+      continue;
+    }
+    const parts = gr.members.map((m) => e.fresh(m.name));
+    e.nodes.push(
+      onnx.NodeProto.create({
+        opType: 'Split',
+        input: [
+          stateName('theta', gr.name),
+          e.int64Vector(
+            'sizes',
+            gr.members.map((m) => m.size),
+          ),
+        ],
+        output: parts,
+        name: `${stateName('theta', gr.name)}/Split`,
+        attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }],
+      }),
+    );
+    gr.members.forEach((m, k) => (bind[m.name] = parts[k]));
+  }
   const outputNames: Record<string, string> = {};
   for (const [ir, onnxName] of Object.entries(OBJECTIVE_OUTPUTS))
     if (g.outputs.includes(ir)) outputNames[ir] = onnxName;
   const names = emitIrGraph(e, grad.graph, { bind, outputNames });
 
-  // flat gradient [P] in slot order
-  const gradParts = slots.map((s) =>
-    s.shape.length === 1
-      ? names[grad.grads[s.name]]
-      : e.node('Reshape', [names[grad.grads[s.name]], e.int64Vector('flat', [s.size])], e.fresh('gflat')),
+  // the gradient per group, in the group's shape
+  const gradOf = (gr: StateGroup): string =>
+    gr.name !== SMALL_GROUP
+      ? names[grad.grads[gr.name]]
+      : e.node(
+          'Concat',
+          gr.members.map((m) => names[grad.grads[m.name]]),
+          e.fresh('grad_vectors'),
+          [{ name: 'axis', type: AttrType.INT, i: 0 }],
+        );
+  emitAdam(
+    e,
+    groups.map((gr) => ({ name: gr.name, grad: gradOf(gr) })),
+    o.adam,
   );
-  const gFlat = e.node('Concat', gradParts, 'grad_flat', [{ name: 'axis', type: AttrType.INT, i: 0 }]);
 
-  const outputs: string[] = [
-    'theta_next',
-    'adam_m_next',
-    'adam_v_next',
-    'loss',
-    'inlier_nll',
-    'grad_norm',
-    'lr',
-  ];
-  emitAdam(e, gFlat, o.adam);
-
-  if (g.outputs.includes('contrastNll')) outputs.push('contrast_nll');
+  const perStepOutputs = ['loss', 'inlier_nll', 'grad_norm', 'lr'];
+  if (g.outputs.includes('contrastNll')) perStepOutputs.push('contrast_nll');
   if (g.outputs.includes('contrastLogp')) {
     const lpy = names['contrastLogp'];
     const eps = objective.usesEps ? 'eps' : e.floatConst('eps0', 0);
@@ -183,17 +313,21 @@ export function buildTrainStepGraph(o: TrainStepGraphOptions): TrainStepGraph {
     };
     count('Greater', 'contrast_above');
     count('Less', 'contrast_clamped');
-    outputs.push('contrast_above', 'contrast_clamped');
+    perStepOutputs.push('contrast_above', 'contrast_clamped');
   }
 
+  const stateOutputs = STATE_KINDS.flatMap((k) =>
+    groups.map((gr) => ({ name: nextName(k, gr.name), shape: gr.shape })),
+  );
   const graph = onnx.GraphProto.create({
-    name: 'cfstudio_train_step',
+    name: 'cfstudio_train_step_grouped',
     node: e.nodes,
     initializer: e.initializers,
     input: inputs,
-    output: outputs.map((name) =>
-      name.endsWith('_next') ? floatValueInfo(name, [P]) : floatValueInfo(name, []),
-    ),
+    output: [
+      ...stateOutputs.map((s) => floatValueInfo(s.name, s.shape)),
+      ...perStepOutputs.map((n) => floatValueInfo(n, [])),
+    ],
   });
   const rows = objective.usesContrast ? bx + by : bx;
   const weights = slots.filter((s) => s.shape.length === 2).reduce((a, s) => a + s.size, 0);
@@ -201,20 +335,26 @@ export function buildTrainStepGraph(o: TrainStepGraphOptions): TrainStepGraph {
     graph,
     paramCount: P,
     slots,
+    groups,
     inputs: inputs.map((i) => i.name!),
-    outputs,
+    outputs: [...stateOutputs.map((s) => s.name), ...perStepOutputs],
+    perStepOutputs,
     // forward 2·rows·weights; backward twice that (x̄ and W̄ products)
     matmulFlops: 3 * 2 * rows * weights,
   };
 }
 
-/** Appends the Adam update of θ, m, v from the flat gradient (adam.ts semantics, in float32). */
-function emitAdam(e: OnnxEmitter, g: string, cfg: TrainStepAdam): void {
+/**
+ * Appends the Adam update of every group's θ, m, v from its gradient (adam.ts semantics, in
+ * float32): the scalars once, then one chain of elementwise ops per group.
+ */
+function emitAdam(e: OnnxEmitter, grads: { name: string; grad: string }[], cfg: TrainStepAdam): void {
   const b1 = cfg.beta1 ?? 0.9;
   const b2 = cfg.beta2 ?? 0.999;
   const c = (hint: string, v: number) => e.floatConst(hint, v);
   const n = (op: string, ins: string[], hint: string, attrs: onnxProto.onnx.IAttributeProto[] = []) =>
     e.node(op, ins, e.fresh(hint), attrs);
+  const keep0 = [{ name: 'keepdims', type: AttrType.INT, i: 0 }];
 
   // cosine schedule on t = steps done before this one
   const T = Math.max(1, cfg.totalSteps);
@@ -222,12 +362,9 @@ function emitAdam(e: OnnxEmitter, g: string, cfg: TrainStepAdam): void {
   const cosv = n('Cos', [n('Mul', [tc, c('pi_over_T', Math.PI / T)], 'angle')], 'cos');
   e.node('Mul', [n('Add', [cosv, c('one', 1)], 'cos1'), c('half_lr', 0.5 * cfg.lr)], 'lr');
 
-  // global-norm clipping, folded into the moments' scalar factors (one pass over g fewer)
-  e.node(
-    'Sqrt',
-    [n('ReduceSumSquare', [g], 'g2', [{ name: 'keepdims', type: AttrType.INT, i: 0 }])],
-    'grad_norm',
-  );
+  // global-norm clipping over all groups, folded into the moments' scalar factors
+  const sq = grads.map((gr) => n('ReduceSumSquare', [gr.grad], `${gr.name}.g2`, keep0));
+  e.node('Sqrt', [sq.length === 1 ? sq[0] : n('Sum', sq, 'g2')], 'grad_norm');
   const clip = c('clip', cfg.clipNorm);
   const shrink = n('Div', [clip, n('Add', ['grad_norm', c('tiny', 1e-6)], 'normeps')], 'shrink');
   const factor = n('Where', [n('Greater', ['grad_norm', clip], 'over'), shrink, c('one', 1)], 'factor');
@@ -235,24 +372,26 @@ function emitAdam(e: OnnxEmitter, g: string, cfg: TrainStepAdam): void {
   // m ← β1·m + ((1−β1)·f)·g;   v ← β2·v + ((1−β2)·f²)·g²
   const mScale = n('Mul', [factor, c('1mb1', 1 - b1)], 'm_scale');
   const vScale = n('Mul', [n('Mul', [factor, factor], 'f2'), c('1mb2', 1 - b2)], 'v_scale');
-  e.node(
-    'Add',
-    [n('Mul', ['adam_m', c('b1', b1)], 'm_decay'), n('Mul', [g, mScale], 'm_new')],
-    'adam_m_next',
-  );
-  e.node(
-    'Add',
-    [n('Mul', ['adam_v', c('b2', b2)], 'v_decay'), n('Mul', [n('Mul', [g, g], 'g_sq'), vScale], 'v_new')],
-    'adam_v_next',
-  );
-
   // bias corrections at t + 1:  m̂/(√v̂ + ε̂) = m·(√c2/c1) / (√v + ε̂·√c2)
   const t1 = n('Add', ['step', c('one', 1)], 't1');
   const c1 = n('Sub', [c('one', 1), n('Pow', [c('b1', b1), t1], 'b1t')], 'c1');
   const sc2 = n('Sqrt', [n('Sub', [c('one', 1), n('Pow', [c('b2', b2), t1], 'b2t')], 'c2')], 'sqrt_c2');
   const stepSize = n('Div', [n('Mul', ['lr', sc2], 'lr_sc2'), c1], 'step_size');
   const epsHat = n('Mul', [c('adam_eps', cfg.epsilon ?? 1e-8), sc2], 'eps_hat');
-  const denom = n('Add', [n('Sqrt', ['adam_v_next'], 'v_sqrt'), epsHat], 'denom');
-  const update = n('Div', [n('Mul', ['adam_m_next', stepSize], 'm_step'), denom], 'update');
-  e.node('Sub', ['theta', update], 'theta_next');
+  const b1c = c('b1', b1);
+  const b2c = c('b2', b2);
+
+  for (const { name, grad: g } of grads) {
+    const [theta, m, v] = STATE_KINDS.map((k) => stateName(k, name));
+    const [thetaNext, mNext, vNext] = STATE_KINDS.map((k) => nextName(k, name));
+    e.node('Add', [n('Mul', [m, b1c], 'm_decay'), n('Mul', [g, mScale], 'm_new')], mNext);
+    e.node(
+      'Add',
+      [n('Mul', [v, b2c], 'v_decay'), n('Mul', [n('Mul', [g, g], 'g_sq'), vScale], 'v_new')],
+      vNext,
+    );
+    const denom = n('Add', [n('Sqrt', [vNext], 'v_sqrt'), epsHat], 'denom');
+    const update = n('Div', [n('Mul', [mNext, stepSize], 'm_step'), denom], 'update');
+    e.node('Sub', [theta, update], thetaNext);
+  }
 }
