@@ -228,6 +228,28 @@ describe('reverse-mode rules, per op', () => {
     expect(relError(ga, numericGrad(graph, feeds, 'a'))).toBeLessThan(1e-4);
     expect(Array.from(gb)).toEqual(new Array(N * C).fill(0));
   });
+
+  it('joins the adjoints of two halves of a tensor (columns, rows) instead of padding and adding them', () => {
+    const g = new GraphBuilder();
+    const a = g.input('a', [N + 1, C]);
+    // columns 0..2 and 2..C used differently, then rows 0..2 and 2..N+1 of the result
+    const left = g.tanh(g.sliceCols(a, 0, 2));
+    const right = g.exp(g.sliceCols(a, 2, C));
+    const joined = g.concatCols(g.mul(left, left), right);
+    const top = g.square(g.sliceRows(joined, 0, 2));
+    const bottom = g.tanh(g.sliceRows(joined, 2, N + 1));
+    const loss = g.add(g.sumAll(top), g.sumAll(bottom), 'loss');
+    const graph = g.build([loss]);
+    const grad = appendGradients(graph, 'loss', ['a']);
+    const backward = grad.graph.nodes.slice(graph.nodes.length);
+    expect(backward.filter((n) => n.op === 'PadCols' || n.op === 'PadRows')).toEqual([]);
+    expect(backward.filter((n) => n.op === 'ConcatCols' || n.op === 'ConcatRows').length).toBe(2);
+    const feeds = { a: rand(new Rng(8), [N + 1, C]) };
+    const [ga] = refGrads(graph, feeds, ['a']);
+    expect(relError(ga, numericGrad(graph, feeds, 'a'))).toBeLessThan(1e-4);
+    const [tfAuto] = tfGrads(graph, feeds, ['a']);
+    expect(relError(tfBackward(graph, feeds, ['a'])[0], tfAuto)).toBeLessThan(1e-3);
+  });
 });
 
 function perturbedFlow(spec: FlowSpec, seed: number): ParamMap {

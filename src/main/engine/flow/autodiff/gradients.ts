@@ -7,7 +7,10 @@
  *   1. activity: a tensor is active if it depends on a tensor we differentiate with respect to;
  *   2. seed ∂loss/∂loss = 1 (a Const node);
  *   3. nodes in reverse order: each node whose output has an adjoint applies its op's rule
- *      (rules/*.ts) to active inputs; adjoints of a tensor used several times are summed (Add).
+ *      (rules/*.ts) to active inputs; adjoints of a tensor used several times are summed (Add),
+ *      except two zero-padded halves of one tensor — the adjoint of x after x[:, :k] and
+ *      x[:, k:] — which are joined (ConcatCols/ConcatRows) rather than padded and added;
+ *   4. backward nodes nothing reads (the pads so replaced) are dropped.
  * The backward nodes are named `grad/<n>_<op>`; forward tensors they use are read, not recomputed.
  */
 import type { Graph, GraphNode, OpName } from '../graph';
@@ -54,11 +57,13 @@ export function appendGradients(
   for (const n of graph.nodes) if (n.inputs.some((i) => active.has(i))) active.add(n.output);
 
   const nodes: GraphNode[] = [...graph.nodes];
+  const backward = new Map<string, GraphNode>();
   let counter = 0;
   const emit = (op: OpName, inputs: string[], attrs?: GraphNode['attrs']): string => {
     const output = `grad/${counter++}_${op}`;
     const node: GraphNode = { op, inputs, output, ...(attrs ? { attrs } : {}) };
     nodes.push(node);
+    backward.set(output, node);
     const ins = inputs.map((i) => shapes[i]);
     shapes[output] = inferShapes(
       { inputs: inputs.map((name, k) => ({ name, shape: ins[k] })), params: [], nodes: [node], outputs: [] },
@@ -68,10 +73,26 @@ export function appendGradients(
   };
   const ctx: VjpContext = { emit, shape: (n) => shapes[n] };
 
+  /** [a padded at columns (rows) 0..k) + [b padded at k..size) = [a, b]: one copy, not 3 ops */
+  const joinHalves = (p: string, q: string): string | null => {
+    const [np, nq] = [backward.get(p), backward.get(q)];
+    if (!np || !nq || np.op !== nq.op || (np.op !== 'PadCols' && np.op !== 'PadRows')) return null;
+    const [a, b] = np.attrs!.start! <= nq.attrs!.start! ? [np, nq] : [nq, np];
+    const { size } = a.attrs!;
+    if (
+      b.attrs!.size !== size ||
+      a.attrs!.start !== 0 ||
+      a.attrs!.end !== b.attrs!.start ||
+      b.attrs!.end !== size
+    )
+      return null;
+    if (np.op === 'PadRows' && a.attrs!.rank !== b.attrs!.rank) return null;
+    return emit(np.op === 'PadCols' ? 'ConcatCols' : 'ConcatRows', [a.inputs[0], b.inputs[0]]);
+  };
   const adjoint = new Map<string, string>();
   const accumulate = (t: string, g: string): void => {
     const prev = adjoint.get(t);
-    adjoint.set(t, prev === undefined ? g : emit('Add', [prev, g]));
+    adjoint.set(t, prev === undefined ? g : (joinHalves(prev, g) ?? emit('Add', [prev, g])));
   };
   adjoint.set(loss, emit('Const', [], { c: 1 }));
 
@@ -95,12 +116,22 @@ export function appendGradients(
     // loss independent of w: a zero tensor of w's shape
     grads[w] = g ?? emit('Fill', [emit('Const', [], { c: 0 })], { shape: shapes[w] });
   }
+  // drop backward nodes nothing reads (pads replaced by a join); forward nodes stay as they are
+  const outputs = [...graph.outputs, ...wrt.map((w) => grads[w])];
+  const read = new Set(outputs);
+  const kept: GraphNode[] = [];
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const n = nodes[k];
+    if (k >= graph.nodes.length && !read.has(n.output)) continue;
+    for (const i of n.inputs) read.add(i);
+    kept.push(n);
+  }
   return {
     graph: {
       inputs: graph.inputs,
       params: graph.params,
-      nodes,
-      outputs: [...graph.outputs, ...wrt.map((w) => grads[w])],
+      nodes: kept.reverse(),
+      outputs,
     },
     grads,
     shapes,
