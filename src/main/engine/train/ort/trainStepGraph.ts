@@ -72,6 +72,9 @@ export interface StateGroup {
 
 export const SMALL_GROUP = 'vectors';
 
+/** start of the names of the optimizer's nodes' outputs (after the emitter prefix) */
+export const ADAM_MARK = 'adam.';
+
 /** The three state tensors (flat names; a group's are `${kind}/${group}`). */
 export const STATE_KINDS = ['theta', 'adam_m', 'adam_v'] as const;
 export const stateName = (kind: string, group: string): string => `${kind}/${group}`;
@@ -291,7 +294,7 @@ export function buildTrainStepGraph(o: TrainStepGraphOptions): TrainStepGraph {
       : e.node(
           'Concat',
           gr.members.map((m) => names[grad.grads[m.name]]),
-          e.fresh('grad_vectors'),
+          e.fresh(`${ADAM_MARK}grad_vectors`),
           [{ name: 'axis', type: AttrType.INT, i: 0 }],
         );
   emitAdam(
@@ -352,8 +355,9 @@ function emitAdam(e: OnnxEmitter, grads: { name: string; grad: string }[], cfg: 
   const b1 = cfg.beta1 ?? 0.9;
   const b2 = cfg.beta2 ?? 0.999;
   const c = (hint: string, v: number) => e.floatConst(hint, v);
+  // every optimizer tensor is named ADAM_MARK… or *_next/… (the bench's profile split uses it)
   const n = (op: string, ins: string[], hint: string, attrs: onnxProto.onnx.IAttributeProto[] = []) =>
-    e.node(op, ins, e.fresh(hint), attrs);
+    e.node(op, ins, e.fresh(`${ADAM_MARK}${hint}`), attrs);
   const keep0 = [{ name: 'keepdims', type: AttrType.INT, i: 0 }];
 
   // cosine schedule on t = steps done before this one
