@@ -132,26 +132,47 @@ function windowOf(a: CpuMark, b: CpuMark): Window {
 }
 const isClean = (w: Window): boolean => !(w.foreignCores >= FOREIGN_MAX);
 
+/** Per-step intervals (ms) and the rates of windows of STEPS_PER_WINDOW steps between progress marks. */
+function stepWindows(marks: CpuMark[]): { intervals: number[]; wRates: number[]; wins: Window[] } {
+  const intervals = marks.slice(1).map((m, i) => m.t - marks[i].t);
+  const wRates: number[] = [];
+  const wins: Window[] = [];
+  for (let i = 0; i + STEPS_PER_WINDOW < marks.length; i += STEPS_PER_WINDOW) {
+    const w = windowOf(marks[i], marks[i + STEPS_PER_WINDOW]);
+    wins.push(w);
+    wRates.push(STEPS_PER_WINDOW / w.seconds);
+  }
+  return { intervals, wRates, wins };
+}
+
 /**
- * Per-step intervals (ms) and the rates of windows of `size` steps between progress marks
- * (mark i = after step i + 1), starting at mark `first`. The ort trainer runs K steps per call
- * and reports them together, so its windows are whole calls: size K, first K − 1.
+ * The same for a trainer that runs several steps per call and reports them together (ort):
+ * windows of whole calls, ≥ minSteps steps each, from one call's last mark to a later one's.
+ * A mark ends a call when the next mark comes more than 10 ms later (marks of one call come
+ * back to back). Intervals are per-step means of the windows.
  */
-function stepWindows(
+function callWindows(
   marks: CpuMark[],
-  size = STEPS_PER_WINDOW,
-  first = 0,
-): { intervals: number[]; wRates: number[]; wins: Window[] } {
+  minSteps: number,
+): { intervals: number[]; wRates: number[]; wins: Window[]; stepsPerCall: number[] } {
+  const ends = marks
+    .map((_, i) => i)
+    .filter((i) => i === marks.length - 1 || marks[i + 1].t - marks[i].t > 10);
+  const stepsPerCall = ends.slice(1).map((e, k) => e - ends[k]);
   const wRates: number[] = [];
   const wins: Window[] = [];
   const intervals: number[] = [];
-  for (let i = first; i + size < marks.length; i += size) {
-    const w = windowOf(marks[i], marks[i + size]);
+  let from = 0;
+  for (let k = 1; k < ends.length; k++) {
+    const steps = ends[k] - ends[from];
+    if (steps < minSteps) continue;
+    const w = windowOf(marks[ends[from]], marks[ends[k]]);
     wins.push(w);
-    wRates.push(size / w.seconds);
-    intervals.push((w.seconds * 1000) / size);
+    wRates.push(steps / w.seconds);
+    intervals.push((w.seconds * 1000) / steps);
+    from = k;
   }
-  return { intervals, wRates, wins };
+  return { intervals, wRates, wins, stepsPerCall };
 }
 
 /** Median rate over the clean windows, or over all of them (flagged) when fewer than half are clean. */
@@ -546,12 +567,14 @@ async function benchOrtTrain(): Promise<OrtTrainResult> {
     log(`[ort-train] warm-up: ${WARMUP} steps (separate trainFlow call, trainBackend 'ort')`);
     const warm = await train(WARMUP, init, false);
     const idleFo = await waitIdle(20);
-    // K steps per ONNX Runtime call, reported together: time whole calls, at least 5 of them
+    // up to K steps per ONNX Runtime call, reported together: time whole calls, windows of ≥ K
+    // steps, at least 5 of them (the first call runs one step, to measure the speed)
     const K = DEFAULT_ORT_STEPS_PER_CALL;
-    const steps = Math.max(Math.ceil(STEPS / K), 5) * K + K;
+    const steps = Math.max(Math.ceil(STEPS / K), 5) * K + K + 1;
     log(`[ort-train] timing ${steps} steps, ${K} per call (other processes just before: ${idleFo} cores)`);
     await train(steps, warm.params, true);
-    const { intervals, wRates, wins } = stepWindows(marks, K, K - 1);
+    const { intervals, wRates, wins, stepsPerCall } = callWindows(marks, K);
+    log(`[ort-train] steps per call: ${stepsPerCall.join(' ')}`);
     const tr = cleanMedian(wRates, wins);
     const stepMs = median(intervals);
     log(

@@ -27,10 +27,16 @@ import { runTfGraph } from '../../src/main/engine/flow/tfjsExecutor';
 import { cfObjective } from '../../src/main/engine/train/objectives/cf';
 import { nllObjective } from '../../src/main/engine/train/objectives/nll';
 import { oeObjective } from '../../src/main/engine/train/objectives/oe';
-import { OrtStepRunner } from '../../src/main/engine/train/ort/ortStepRunner';
+import { DEFAULT_ORT_STEPS_PER_CALL, OrtStepRunner } from '../../src/main/engine/train/ort/ortStepRunner';
 import { buildTrainLoopModel } from '../../src/main/engine/train/ort/trainLoopGraph';
 import { buildTrainStepModel, flatLayout, SMALL_GROUP } from '../../src/main/engine/train/ort/trainStepGraph';
-import { DEFAULT_TRAIN, trainFlow, type TrainOptions } from '../../src/main/engine/train/trainer';
+import {
+  CALL_TARGET_MS,
+  DEFAULT_TRAIN,
+  stepsForNextCall,
+  trainFlow,
+  type TrainOptions,
+} from '../../src/main/engine/train/trainer';
 import { CancelledError, UserError } from '../../src/main/engine/util/errors';
 import { takeRows, type Matrix } from '../../src/main/engine/util/matrix';
 import { Rng } from '../../src/main/engine/util/rng';
@@ -440,7 +446,7 @@ describe('ort training backend vs TensorFlow.js', () => {
 });
 
 describe('ort training backend: the loop contracts', () => {
-  it('reports progress with the lr schedule, and cancels between steps', async () => {
+  it('reports progress with the lr schedule, and cancels between calls', async () => {
     const ctl = new AbortController();
     const seen: number[] = [];
     const lrs: number[] = [];
@@ -457,12 +463,25 @@ describe('ort training backend: the loop contracts', () => {
       }),
     );
     await expect(run).rejects.toBeInstanceOf(CancelledError);
-    expect(seen).toEqual([5, 10, 15, 20]);
+    // cancellation takes effect when the running call of ≤ K steps returns
+    expect(seen.slice(0, 4)).toEqual([5, 10, 15, 20]);
+    expect(Math.max(...seen)).toBeLessThan(20 + DEFAULT_ORT_STEPS_PER_CALL);
     // cosine schedule, 100 steps, lr 1e-3: the lr of step s (t = s − 1 steps done)
     lrs.forEach((lr, i) => {
       const t = seen[i] - 1;
       expect(lr).toBeCloseTo(1e-3 * 0.5 * (1 + Math.cos((Math.PI * t) / 100)), 8);
     });
+  });
+
+  it('sizes each call to the measured speed, the end of training and the next evaluation', () => {
+    const next = (msPerStep: number, remaining = 100, toNextEval = Infinity) =>
+      stepsForNextCall({ maxPerCall: 8, msPerStep, remaining, toNextEval });
+    expect(next(0)).toBe(1); // the first call measures
+    expect(next(120)).toBe(8); // the D=128/H=512 flow: K steps per call
+    expect(next(CALL_TARGET_MS / 3)).toBe(3); // a large flow: calls of ≤ CALL_TARGET_MS
+    expect(next(10 * CALL_TARGET_MS)).toBe(1);
+    expect(next(1, 5)).toBe(5);
+    expect(next(1, 100, 2)).toBe(2);
   });
 
   it('stops with a clear error when the loss is not finite, and keeps the last good state', async () => {

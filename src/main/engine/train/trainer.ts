@@ -192,6 +192,25 @@ export function meanNll(model: FlowModel, x: Matrix): number {
   return v;
 }
 
+/** wall time one multi-step call should take at most (progress and cancellation wait for it) */
+export const CALL_TARGET_MS = 2000;
+
+/**
+ * Steps for the runner's next call: as many as fit in CALL_TARGET_MS at the last call's speed
+ * (one before any call), at most maxPerCall, never past the end or the next held-out
+ * evaluation (which must see the parameters of exactly its step).
+ */
+export function stepsForNextCall(o: {
+  maxPerCall: number;
+  /** ms per step of the last call; 0 before the first */
+  msPerStep: number;
+  remaining: number;
+  toNextEval: number;
+}): number {
+  const fit = o.msPerStep > 0 ? Math.floor(CALL_TARGET_MS / o.msPerStep) : 1;
+  return Math.max(1, Math.min(o.maxPerCall, fit, o.remaining, o.toNextEval));
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
@@ -257,11 +276,16 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
     const yBuf = new Float32Array(K * by * spec.dim);
     const evaluates = o.heldOut !== null && o.heldOut.rows > 0;
     let pending: StepResult[] = [];
+    let msPerStep = 0; // of the last call; 0 before the first (which then runs one step)
     for (step = 1; step <= config.steps; step++) {
       if (pending.length === 0) {
         if (o.signal?.aborted) throw new CancelledError(`training (${phase}) at step ${step}`);
-        let n = Math.min(K, config.steps - step + 1);
-        if (evaluates) n = Math.min(n, config.evalEvery - ((step - 1) % config.evalEvery));
+        const n = stepsForNextCall({
+          maxPerCall: K,
+          msPerStep,
+          remaining: config.steps - step + 1,
+          toNextEval: evaluates ? config.evalEvery - ((step - 1) % config.evalEvery) : Infinity,
+        });
         for (let k = 0; k < n; k++) {
           inlierBatcher.next(bx, config.noiseStd, xBuf.subarray(k * bx * spec.dim));
           if (contrastBatcher) {
@@ -270,7 +294,9 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
             else contrastBatcher.next(by, config.noiseStd, yk);
           }
         }
+        const tCall = performance.now();
         pending = await runner.steps(n, xBuf, contrastBatcher ? yBuf : null);
+        msPerStep = (performance.now() - tCall) / n;
       }
       const { loss, inlierNll, contrastNll, contrastAboveEps: above, lr } = pending.shift()!;
       if (!Number.isFinite(loss)) {
