@@ -10,7 +10,7 @@
  *
  * Flow: D=128, H=512, 8 blocks; training batch 256 inliers + 256 contrast; scoring batch 4096.
  * Order: ours (tfjs) → ours (ort) → torch (subprocess; it keeps only idle-CPU windows, so nothing else runs in this
- * process meanwhile) → ORT. Like flow_torch.py, every timing window records how many cores
+ * process meanwhile) → ours (ort again: its rate is the median of the windows on both sides of torch's) → ORT. Like flow_torch.py, every timing window records how many cores
  * *other* processes used, and rates are medians over the clean windows (< 0.15 foreign cores)
  * when there are enough of them. Results also go to bench/results/flow-speed.json.
  *
@@ -535,7 +535,12 @@ interface OrtTrainResult {
   split?: Record<string, number>;
 }
 
-async function benchOrtTrain(): Promise<OrtTrainResult> {
+/**
+ * ort training speed; `profile` adds the per-kernel split. Run twice, before and after torch:
+ * this machine's speed drifts by ±20 % over minutes (torch's own windows moved 7.3 → 5.0 steps/s
+ * within one run), and ort's windows on both sides of torch's bound the ratio against it.
+ */
+async function benchOrtTrain(label: string, profile: boolean): Promise<OrtTrainResult> {
   try {
     const spec = makeFlowSpec(D, { hidden: H, blocks: NB }, 0);
     const init = initFlowParams(spec, 0);
@@ -564,22 +569,38 @@ async function benchOrtTrain(): Promise<OrtTrainResult> {
             }
           : undefined,
       });
-    log(`[ort-train] warm-up: ${WARMUP} steps (separate trainFlow call, trainBackend 'ort')`);
+    log(`[ort-train${label}] warm-up: ${WARMUP} steps (separate trainFlow call, trainBackend 'ort')`);
     const warm = await train(WARMUP, init, false);
     const idleFo = await waitIdle(20);
     // up to K steps per ONNX Runtime call, reported together: time whole calls, windows of ≥ K
     // steps, at least 5 of them (the first call runs one step, to measure the speed)
     const K = DEFAULT_ORT_STEPS_PER_CALL;
     const steps = Math.max(Math.ceil(STEPS / K), 5) * K + K + 1;
-    log(`[ort-train] timing ${steps} steps, ${K} per call (other processes just before: ${idleFo} cores)`);
+    log(
+      `[ort-train${label}] timing ${steps} steps, ${K} per call (other processes just before: ${idleFo} cores)`,
+    );
     await train(steps, warm.params, true);
     const { intervals, wRates, wins, stepsPerCall } = callWindows(marks, K);
-    log(`[ort-train] steps per call: ${stepsPerCall.join(' ')}`);
+    log(`[ort-train${label}] steps per call: ${stepsPerCall.join(' ')}`);
     const tr = cleanMedian(wRates, wins);
     const stepMs = median(intervals);
     log(
-      `[ort-train] train ${r(tr.rate, 3)} steps/s (clean windows ${tr.clean}/${tr.total}${tr.loaded ? ', LOADED machine' : ''}; median step ${r(stepMs, 0)} ms)`,
+      `[ort-train${label}] train ${r(tr.rate, 3)} steps/s (clean windows ${tr.clean}/${tr.total}${tr.loaded ? ', LOADED machine' : ''}; median step ${r(stepMs, 0)} ms)`,
     );
+    const timing = {
+      status: 'ok' as const,
+      threads: ORT_THREADS,
+      stepsPerCall: K,
+      trainStepsPerSec: r(tr.rate, 3),
+      trainWindows: wRates.map((x) => r(x, 3)),
+      trainWindowForeignCores: wins.map((w) => r(w.foreignCores)),
+      trainCleanWindows: `${tr.clean}/${tr.total}`,
+      trainLoaded: tr.loaded,
+      trainStepMsMedian: r(stepMs, 1),
+      trainGflops: r((tr.rate * TRAIN_FLOP) / 1e9, 1),
+      finalLoss: lastLoss,
+    };
+    if (!profile) return timing;
 
     // where time goes: the same step graph in a profiled session (ORT's per-kernel times), and
     // session.run timed from JS (the difference is the binding: feeds, output copies, scheduling)
@@ -674,21 +695,7 @@ async function benchOrtTrain(): Promise<OrtTrainResult> {
       'trainer glue (step − session.run: batches, noise, progress)': r(stepMs - runJs, 1),
       'matrix-product GFLOP/s inside Gemm kernels': r(TRAIN_FLOP / (products / 1000) / 1e9, 1),
     };
-    return {
-      status: 'ok',
-      threads: ORT_THREADS,
-      stepsPerCall: K,
-      buildMs: r(buildMs, 0),
-      trainStepsPerSec: r(tr.rate, 3),
-      trainWindows: wRates.map((x) => r(x, 3)),
-      trainWindowForeignCores: wins.map((w) => r(w.foreignCores)),
-      trainCleanWindows: `${tr.clean}/${tr.total}`,
-      trainLoaded: tr.loaded,
-      trainStepMsMedian: r(stepMs, 1),
-      trainGflops: r((tr.rate * TRAIN_FLOP) / 1e9, 1),
-      finalLoss: lastLoss,
-      split,
-    };
+    return { ...timing, buildMs: r(buildMs, 0), split };
   } catch (e) {
     return { status: 'failed', reason: e instanceof Error ? e.message.split('\n')[0] : String(e) };
   }
@@ -1006,6 +1013,30 @@ function memoryLine(ours: OursResult, peakRss: number): string {
   );
 }
 
+/** ort's result with the rate over its windows before and after torch (clean ones, as cleanMedian). */
+function bracketOrt(
+  before: OrtTrainResult,
+  after: OrtTrainResult | null,
+): OrtTrainResult & { before?: number; after?: number } {
+  if (before.status !== 'ok' || !after || after.status !== 'ok') return before;
+  const rates = [...before.trainWindows!, ...after.trainWindows!];
+  const foreign = [...before.trainWindowForeignCores!, ...after.trainWindowForeignCores!];
+  const clean = rates.filter((_, i) => !(foreign[i] >= FOREIGN_MAX));
+  const loaded = clean.length < Math.max(1, Math.ceil(rates.length / 2));
+  const rate = median(loaded ? rates : clean);
+  return {
+    ...before,
+    trainStepsPerSec: r(rate, 3),
+    trainWindows: rates,
+    trainWindowForeignCores: foreign,
+    trainCleanWindows: `${clean.length}/${rates.length}`,
+    trainLoaded: loaded,
+    trainGflops: r((rate * TRAIN_FLOP) / 1e9, 1),
+    before: before.trainStepsPerSec,
+    after: after.trainStepsPerSec,
+  };
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const tAll = performance.now();
@@ -1017,11 +1048,13 @@ async function main(): Promise<void> {
   );
 
   const ours = await benchOurs();
-  const ortTrain = await benchOrtTrain();
-  if (ortTrain.status !== 'ok') log(`[ort-train] failed: ${ortTrain.reason}`);
+  const ortBefore = await benchOrtTrain('', true);
+  if (ortBefore.status !== 'ok') log(`[ort-train] failed: ${ortBefore.reason}`);
   const peak = cpuPeak();
   const torch = await benchTorch();
   if (torch.status !== 'ok') log(`[torch] ${torch.status}: ${torch.reason}`);
+  const ortAfter = torch.status === 'ok' ? await benchOrtTrain(' after torch', false) : null;
+  const ortTrain = bracketOrt(ortBefore, ortAfter);
   const ort = await benchOrt(torch.onnxPath);
   if (ort.status !== 'ok') log(`[ort] ${ort.status}: ${ort.reason}`);
   const peakRss = peakRssMiB();
@@ -1082,7 +1115,7 @@ async function main(): Promise<void> {
           ]
         : [`ORT: ${ort.status}: ${ort.reason}`, '—', '—', '—', '—'],
     ]),
-    `ratios: ort/torch train ${f(ratio(ortTrain.trainStepsPerSec, torch.trainStepsPerSec), 3)} (goal ≥ 1.2)  ·  ort/tfjs train ${f(ratio(ortTrain.trainStepsPerSec, ours.trainStepsPerSec), 2)}`,
+    `ratios: ort/torch train ${f(ratio(ortTrain.trainStepsPerSec, torch.trainStepsPerSec), 3)} (goal ≥ 1.2; ort windows before and after torch${ortTrain.before !== undefined ? `: ${f(ratio(ortTrain.before, torch.trainStepsPerSec), 3)} before, ${f(ratio(ortTrain.after, torch.trainStepsPerSec), 3)} after` : ''})  ·  ort/tfjs train ${f(ratio(ortTrain.trainStepsPerSec, ours.trainStepsPerSec), 2)}`,
     `CPU peak ${f(peak.gflops, 1)} GFLOP/s = ${peak.note}: ort train ${f(ratio(ortTrain.trainGflops, peak.gflops) !== undefined ? 100 * ratio(ortTrain.trainGflops, peak.gflops)! : undefined, 0)}% · torch train ${f(ratio(torch.trainGflops, peak.gflops) !== undefined ? 100 * ratio(torch.trainGflops, peak.gflops)! : undefined, 0)}% · tfjs train ${f(100 * (ratio(ours.trainGflops, peak.gflops) ?? NaN), 0)}% of peak`,
     ortTrain.split
       ? `where time goes (ort, ms per step): ${Object.entries(ortTrain.split)
