@@ -22,7 +22,7 @@ import { emitIrGraph, floatValueInfo, OnnxEmitter } from '../../src/main/engine/
 import { appendGradients } from '../../src/main/engine/flow/autodiff/gradients';
 import { flowParamShapes } from '../../src/main/engine/flow/flowGraph';
 import { initFlowParams, type ParamMap } from '../../src/main/engine/flow/params';
-import { makeFlowSpec } from '../../src/main/engine/flow/spec';
+import { makeFlowSpec, type FlowSpec } from '../../src/main/engine/flow/spec';
 import { runTfGraph } from '../../src/main/engine/flow/tfjsExecutor';
 import { cfObjective } from '../../src/main/engine/train/objectives/cf';
 import { nllObjective } from '../../src/main/engine/train/objectives/nll';
@@ -205,37 +205,106 @@ describe('the training-step graph', () => {
 });
 
 describe('the state layout', () => {
-  it('holds every parameter once: weights as their own groups, 1-D parameters in one group', () => {
-    const spec = makeFlowSpec(10, { blocks: 3, hidden: 16 }, 1);
-    const { slots, groups, paramCount } = flatLayout(spec);
-    const shapes = flowParamShapes(spec);
-    expect(paramCount).toBe(shapes.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0));
-    expect(slots.map((s) => s.name).sort()).toEqual(shapes.map((s) => s.name).sort());
-    // groups tile [0, P) in order, and each group's members tile the group
-    let at = 0;
-    for (const g of groups) {
-      expect(g.offset).toBe(at);
-      let m = g.offset;
-      for (const s of g.members) {
-        expect(s.offset).toBe(m);
-        m += s.size;
+  it('holds every parameter once: large weights as their own groups, the rest in one flat group', () => {
+    const check = (spec: FlowSpec, minSize?: number) => {
+      const { slots, groups, paramCount } = flatLayout(spec, minSize);
+      const shapes = flowParamShapes(spec);
+      expect(paramCount).toBe(shapes.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0));
+      expect(slots.map((s) => s.name).sort()).toEqual(shapes.map((s) => s.name).sort());
+      // groups tile [0, P) in order, and each group's members tile the group
+      let at = 0;
+      for (const g of groups) {
+        expect(g.offset).toBe(at);
+        let m = g.offset;
+        for (const s of g.members) {
+          expect(s.offset).toBe(m);
+          m += s.size;
+        }
+        expect(m - g.offset).toBe(g.size);
+        at += g.size;
       }
-      expect(m - g.offset).toBe(g.size);
-      at += g.size;
-    }
-    expect(at).toBe(paramCount);
-    const weights = groups.filter((g) => g.name !== SMALL_GROUP);
-    expect(weights.map((g) => g.shape)).toEqual(
-      shapes.filter((s) => s.shape.length === 2).map((s) => s.shape),
+      expect(at).toBe(paramCount);
+      const rest = groups.find((g) => g.name === SMALL_GROUP);
+      if (rest) expect(groups.at(-1)).toBe(rest);
+      return groups;
+    };
+    // the bench's flow: the eight H×H weights alone; W1, W3, biases, γ, β in one group
+    const big = check(makeFlowSpec(128, { blocks: 8, hidden: 512 }, 1));
+    expect(big.filter((g) => g.name !== SMALL_GROUP).map((g) => g.name)).toEqual(
+      Array.from({ length: 8 }, (_, k) => `b${k}.w2`),
     );
-    const vectors = groups.find((g) => g.name === SMALL_GROUP)!;
-    expect(vectors.members.every((s) => s.shape.length === 1)).toBe(true);
-    expect(groups.at(-1)).toBe(vectors);
+    expect(big.filter((g) => g.name !== SMALL_GROUP).every((g) => g.members.length === 1)).toBe(true);
+    // small flows: everything in one group; a minimum of 1 makes every weight its own group
+    expect(check(makeFlowSpec(10, { blocks: 3, hidden: 16 }, 1)).map((g) => g.name)).toEqual([SMALL_GROUP]);
+    const each = check(makeFlowSpec(10, { blocks: 3, hidden: 16 }, 1), 1);
+    expect(each.filter((g) => g.name !== SMALL_GROUP)).toHaveLength(9);
+    expect(each.at(-1)!.members.every((s) => s.shape.length === 1)).toBe(true);
+  });
+});
+
+describe('state groups', () => {
+  it('give the same step whether every weight is a group or all parameters are one', async () => {
+    const D = 6;
+    const B = 10;
+    const spec = makeFlowSpec(D, { blocks: 2, hidden: 12, lastLayerInit: 'scaled' }, 4);
+    const params = initFlowParams(spec, 4);
+    const base = {
+      spec,
+      objective: cfObjective(spec, B, B),
+      bx: B,
+      by: B,
+      adam: { lr: 1e-2, totalSteps: 10, clipNorm: 0.5 },
+    };
+    const x = new ort.Tensor('float32', gaussian(B, D, 41).data, [B, D]);
+    const y = new ort.Tensor('float32', gaussian(B, D, 42, 2).data, [B, D]);
+    const stepWith = async (ownGroupMinSize: number | undefined) => {
+      const model = buildTrainStepModel({ ...base, ownGroupMinSize });
+      const session = await ort.InferenceSession.create(model.bytes);
+      const P = model.paramCount;
+      const theta = new Float32Array(P);
+      const m = new Float32Array(P);
+      for (const s of model.slots) {
+        theta.set(params[s.name], s.offset);
+        m.set(
+          params[s.name].map((v) => v * 0.01),
+          s.offset,
+        ); // non-zero moments: their layout matters
+      }
+      const r = await session.run({
+        theta: new ort.Tensor('float32', theta, [P]),
+        adam_m: new ort.Tensor('float32', m, [P]),
+        adam_v: new ort.Tensor(
+          'float32',
+          m.map((v) => v * v),
+          [P],
+        ),
+        step: new ort.Tensor('float32', Float32Array.of(3), []),
+        x,
+        y,
+        eps: new ort.Tensor('float32', Float32Array.of(-7), []),
+      });
+      await session.release();
+      const per: Record<string, Float32Array> = {};
+      for (const kind of ['theta_next', 'adam_m_next', 'adam_v_next'])
+        for (const s of model.slots)
+          per[`${kind} ${s.name}`] = (r[kind].data as Float32Array).slice(s.offset, s.offset + s.size);
+      return { groups: model.groups.length, per, norm: (r.grad_norm.data as Float32Array)[0] };
+    };
+    const one = await stepWith(undefined);
+    const each = await stepWith(1);
+    expect(one.groups).toBe(1);
+    expect(each.groups).toBe(7); // 2 blocks × 3 weights + the rest
+    expect(each.norm).toBeGreaterThan(0.5); // clipping is active
+    expect(Math.abs(each.norm - one.norm)).toBeLessThan(1e-5 * one.norm);
+    for (const [k, v] of Object.entries(one.per)) expect(relError(each.per[k], v), k).toBeLessThan(1e-5);
   });
 });
 
 describe('the K-step Loop graph', () => {
-  it('runs n ≤ K steps that equal n one-step calls bit for bit (state, losses, lr, counts)', async () => {
+  it.each([
+    ['one flat group', undefined],
+    ['a group per weight', 1],
+  ])('runs n ≤ K steps that equal n one-step calls bit for bit (%s)', async (_, ownGroupMinSize) => {
     const D = 6;
     const B = 12;
     const K = 4;
@@ -247,10 +316,12 @@ describe('the K-step Loop graph', () => {
       bx: B,
       by: B,
       adam: { lr: 5e-3, totalSteps: 20, clipNorm: 1 },
+      ownGroupMinSize,
     };
     const one = buildTrainStepModel(o);
     const loop = buildTrainLoopModel({ ...o, maxSteps: K });
     expect(loop.perStepOutputs).toEqual(one.outputs.filter((n) => !n.endsWith('_next')));
+    expect(loop.groups.length > 1).toBe(ownGroupMinSize === 1);
     const s1 = await ort.InferenceSession.create(one.bytes);
     const sK = await ort.InferenceSession.create(loop.bytes);
     const P = one.paramCount;
