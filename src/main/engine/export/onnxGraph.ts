@@ -136,6 +136,12 @@ export class OnnxEmitter {
     return name;
   }
 
+  int64Scalar(hint: string, value: number): string {
+    const name = this.fresh(hint);
+    this.initializers.push(int64Tensor(name, [], [value]));
+    return name;
+  }
+
   int64Vector(hint: string, values: readonly number[]): string {
     const name = this.fresh(hint);
     this.initializers.push(int64Tensor(name, [values.length], values));

@@ -307,8 +307,7 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
       }
       if (step > config.steps * 0.9 && !Number.isNaN(above)) aboveShares.push(above);
 
-      const evalNow =
-        o.heldOut && o.heldOut.rows > 0 && (step % config.evalEvery === 0 || step === config.steps);
+      const evalNow = evaluates && (step % config.evalEvery === 0 || step === config.steps);
       if (evalNow) {
         const p = snapshot();
         heldOutNll = meanNll({ spec, params: p }, o.heldOut!);

@@ -8,8 +8,8 @@
  * our buffer, then copies it into a new one anyway) and measured ~10 ms slower per call for the
  * 3 × 11.6 MB state of the D=128/H=512 flow, so no outputs are preallocated. Running K steps per
  * call pays that copy once per K steps. Inputs are not copied by the binding: the batch tensors
- * wrap the trainer's batch buffers, created once. A call with a non-finite loss is not adopted:
- * the state from before the call stays current.
+ * wrap the caller's batch buffers. A call with a non-finite loss is not adopted: the state from
+ * before the call stays current.
  */
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
@@ -41,8 +41,6 @@ export interface OrtStepRunnerOptions {
 }
 
 type Feeds = Record<string, ort.Tensor>;
-/** a batch input tensor and the caller buffer it wraps (null: a buffer of ours) */
-type BatchSlot = { wraps: Float32Array | null; t: ort.Tensor | null };
 
 /**
  * K steps per call: the 35 MB state copy and the call overhead (~15 ms per call for the
@@ -75,20 +73,17 @@ export class OrtStepRunner implements StepRunner {
   /** the call's inputs; theta / adam_m / adam_v are replaced by each adopted call's outputs */
   private readonly feeds: Feeds;
   private readonly stepBuf = new Float32Array(1);
-  private readonly countBuf = new BigInt64Array(1);
-  private readonly xTensor: BatchSlot = { wraps: null, t: null };
-  private readonly yTensor: BatchSlot = { wraps: null, t: null };
   private t = 0;
   private lastOut: ort.InferenceSession.OnnxValueMapType | null = null;
-  /** time spent inside session.run, ms (the rest of a step is the trainer's batching) */
-  runMs = 0;
 
   private constructor(
     private readonly o: OrtStepRunnerOptions,
     readonly model: TrainLoopModel,
     private readonly session: ort.InferenceSession,
   ) {
-    this.maxStepsPerCall = model.maxSteps;
+    this.maxStepsPerCall = o.stepsPerCall ?? DEFAULT_ORT_STEPS_PER_CALL;
+    if (!Number.isInteger(this.maxStepsPerCall) || this.maxStepsPerCall < 1)
+      throw new Error(`ort trainer: stepsPerCall must be an integer ≥ 1, got ${this.maxStepsPerCall}`);
     const P = model.paramCount;
     const theta0 = new Float32Array(P);
     for (const s of model.slots) {
@@ -98,7 +93,6 @@ export class OrtStepRunner implements StepRunner {
       theta0.set(p, s.offset);
     }
     this.feeds = {
-      steps: new ort.Tensor('int64', this.countBuf, []),
       theta: new ort.Tensor('float32', theta0, [P]),
       adam_m: new ort.Tensor('float32', new Float32Array(P), [P]),
       adam_v: new ort.Tensor('float32', new Float32Array(P), [P]),
@@ -108,7 +102,7 @@ export class OrtStepRunner implements StepRunner {
   }
 
   static async create(o: OrtStepRunnerOptions): Promise<OrtStepRunner> {
-    const model = buildTrainLoopModel({ ...o, maxSteps: o.stepsPerCall ?? DEFAULT_ORT_STEPS_PER_CALL });
+    const model = buildTrainLoopModel(o);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model.bytes, trainSessionOptions(o));
@@ -121,25 +115,6 @@ export class OrtStepRunner implements StepRunner {
     return new OrtStepRunner(o, model, session);
   }
 
-  /**
-   * The [K, rows, D] tensor of a batch buffer: the caller's buffer itself when it holds K
-   * batches (made again only when the buffer changes), else a K-batch buffer of ours that the
-   * caller's batches are copied into. Batches past the n-th are not read (n Loop iterations).
-   */
-  private batchTensor(slot: BatchSlot, buf: Float32Array, rows: number): ort.Tensor {
-    const dims = [this.maxStepsPerCall, rows, this.o.spec.dim];
-    const size = dims[0] * dims[1] * dims[2];
-    if (buf.length === size) {
-      if (slot.wraps !== buf) slot.t = new ort.Tensor('float32', buf, dims);
-      slot.wraps = buf;
-    } else {
-      if (slot.wraps !== null || !slot.t) slot.t = new ort.Tensor('float32', new Float32Array(size), dims);
-      slot.wraps = null;
-      (slot.t.data as Float32Array).set(buf.subarray(0, Math.min(buf.length, size)));
-    }
-    return slot.t!;
-  }
-
   async steps(n: number, xs: Float32Array, ys: Float32Array | null): Promise<StepResult[]> {
     if (!Number.isInteger(n) || n < 1 || n > this.maxStepsPerCall)
       throw new Error(`ort trainer: asked for ${n} steps in one call, which runs 1–${this.maxStepsPerCall}`);
@@ -147,17 +122,15 @@ export class OrtStepRunner implements StepRunner {
     if (xs.length < n * bx * spec.dim)
       throw new Error(`ort trainer: ${n} inlier batches need ${n * bx * spec.dim} values, got ${xs.length}`);
     const feeds = this.feeds;
-    feeds.xs = this.batchTensor(this.xTensor, xs, bx);
+    // n batches: the Loop runs one step per batch (views of the caller's buffers, no copy)
+    feeds.xs = new ort.Tensor('float32', xs.subarray(0, n * bx * spec.dim), [n, bx, spec.dim]);
     if (this.o.objective.usesContrast) {
       if (!ys || ys.length < n * by * spec.dim)
         throw new Error(`ort trainer: this objective needs ${n} contrast batches`);
-      feeds.ys = this.batchTensor(this.yTensor, ys, by);
+      feeds.ys = new ort.Tensor('float32', ys.subarray(0, n * by * spec.dim), [n, by, spec.dim]);
     }
     this.stepBuf[0] = this.t;
-    this.countBuf[0] = BigInt(n);
-    const t0 = performance.now();
     const out = await this.session.run(feeds);
-    this.runMs += performance.now() - t0;
     this.lastOut = out;
     const series = (name: string): Float32Array | null =>
       out[name] ? (out[name].data as Float32Array) : null;

@@ -4,17 +4,17 @@
  *
  *   for k in 0 … n−1:   (θ, m, v) ← step(θ, m, v; x = xs[k], y = ys[k], t = step + k, ε)
  *
- * with n ≤ K given per call (the `steps` input). Why: onnxruntime-node copies every output into
- * a fresh JS buffer, and θ, m, v are 3 × 4·P bytes (35 MB for the D=128/H=512 flow), so one call
- * per step paid that copy — plus the page faults of new buffers and the call itself — every step.
- * Inside the Loop the state passes from one iteration to the next as ONNX Runtime values, with no
- * copy, per state group (trainStepGraph.ts): the flat θ, m, v are split into groups before the
- * Loop and concatenated after it, once per call. The state reaches JS once per call. The per-step results (loss, NLLs, ‖g‖, lr, counts) come out
- * as [n] vectors (Loop scan outputs). Step k of a call computes exactly what the one-step graph
- * computes on the same inputs (tested bit for bit).
+ * with n = the number of batches in xs. Why: onnxruntime-node copies every output into a fresh
+ * JS buffer, and θ, m, v are 3 × 4·P bytes (35 MB for the D=128/H=512 flow), so one call per
+ * step paid that copy — plus the page faults of new buffers and the call itself — every step.
+ * Inside the Loop the state passes from one iteration to the next as ONNX Runtime values, with
+ * no copy, per state group (trainStepGraph.ts): the flat θ, m, v are split into groups before
+ * the Loop and concatenated after it, so the state reaches JS once per call. The per-step
+ * results (loss, NLLs, ‖g‖, lr, counts) come out as [n] vectors (Loop scan outputs). Step k of a
+ * call computes exactly what the one-step graph computes on the same inputs (tested bit for bit).
  *
- * Inputs:  steps [] (int64, 1 ≤ n ≤ K); theta, adam_m, adam_v [P]; step [] (float, t of the
- *          first step); xs [K, Bx, D]; ys [K, By, D] and eps [] when the objective uses them.
+ * Inputs:  theta, adam_m, adam_v [P]; step [] (float, t of the first step); xs [n, Bx, D];
+ *          ys [n, By, D] and eps [] when the objective uses them.
  * Outputs: theta_next, adam_m_next, adam_v_next [P]; and [n] of each per-step output of the
  *          one-step graph (loss, inlier_nll, grad_norm, lr, contrast_nll, contrast_above, …).
  */
@@ -37,8 +37,6 @@ const AttrType = onnx.AttributeProto.AttributeType;
 const { INT64, BOOL } = onnx.TensorProto.DataType;
 
 export interface TrainLoopModel extends TrainStepModel {
-  /** K: the most steps one call runs (the first dimension of xs and ys) */
-  maxSteps: number;
   /** outputs with one value per step, [n] */
   perStepOutputs: string[];
 }
@@ -50,10 +48,7 @@ function valueInfo(name: string, elemType: number, dims: number[]): onnxProto.on
   });
 }
 
-export function buildTrainLoopModel(o: TrainStepGraphOptions & { maxSteps: number }): TrainLoopModel {
-  const K = o.maxSteps;
-  if (!Number.isInteger(K) || K < 1)
-    throw new Error(`ort trainer: maxSteps must be an integer ≥ 1, got ${K}`);
+export function buildTrainLoopModel(o: TrainStepGraphOptions): TrainLoopModel {
   const step = buildTrainStepGraph(o);
   const P = step.paramCount;
   const D = o.spec.dim;
@@ -108,21 +103,27 @@ export function buildTrainLoopModel(o: TrainStepGraphOptions & { maxSteps: numbe
   });
 
   const inputs = [
-    valueInfo('steps', INT64, []),
     ...STATE_KINDS.map((s) => floatValueInfo(s, [P])),
     floatValueInfo('step', []),
-    floatValueInfo('xs', [K, o.bx, D]),
-    ...(hasY ? [floatValueInfo('ys', [K, o.by, D])] : []),
+    floatValueInfo('xs', ['n', o.bx, D]),
+    ...(hasY ? [floatValueInfo('ys', ['n', o.by, D])] : []),
     ...(hasEps ? [floatValueInfo('eps', [])] : []),
   ];
   // flat → groups, the Loop, groups → flat
   const e = new OnnxEmitter('outer/', TRAIN_STEP_OPSET);
   for (const kind of STATE_KINDS) splitState(e, kind, groups, (g) => stateName(kind, g));
+  // trip count n = xs's first dimension
+  const steps = e.node(
+    'Gather',
+    [e.node('Shape', ['xs'], e.fresh('xs_shape')), e.int64Scalar('first', 0)],
+    e.fresh('steps'),
+    axis0,
+  );
   e.nodes.push(
     onnx.NodeProto.create({
       opType: 'Loop',
       // no loop condition: exactly `steps` iterations
-      input: ['steps', '', ...carried.map((c) => stateName(c.kind, c.group.name))],
+      input: [steps, '', ...carried.map((c) => stateName(c.kind, c.group.name))],
       output: [...carried.map((c) => nextName(c.kind, c.group.name)), ...perStepOutputs],
       name: 'steps/Loop',
       attribute: [{ name: 'body', type: AttrType.GRAPH, g: bodyGraph }],
@@ -143,7 +144,8 @@ export function buildTrainLoopModel(o: TrainStepGraphOptions & { maxSteps: numbe
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'cfstudio',
-    docString: `CF Studio flow training: up to ${K} steps (forward, backward, Adam) per call — see train/ort/trainLoopGraph.ts`,
+    docString:
+      'CF Studio flow training: one step (forward, backward, Adam) per batch of xs in one call — see train/ort/trainLoopGraph.ts',
     opsetImport: [{ domain: '', version: TRAIN_STEP_OPSET }],
     graph,
   });
@@ -155,7 +157,6 @@ export function buildTrainLoopModel(o: TrainStepGraphOptions & { maxSteps: numbe
     inputs: inputs.map((i) => i.name!),
     outputs,
     matmulFlops: step.matmulFlops,
-    maxSteps: K,
     perStepOutputs,
   };
 }
