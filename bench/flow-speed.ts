@@ -44,7 +44,7 @@ import { cfObjective } from '../src/main/engine/train/objectives/cf';
 import { DEFAULT_ORT_STEPS_PER_CALL, trainSessionOptions } from '../src/main/engine/train/ort/ortStepRunner';
 import { buildTrainLoopModel } from '../src/main/engine/train/ort/trainLoopGraph';
 import { ADAM_MARK } from '../src/main/engine/train/ort/trainStepGraph';
-import { DEFAULT_TRAIN, trainFlow } from '../src/main/engine/train/trainer';
+import { DEFAULT_TRAIN, trainFlow, type TrainProgress } from '../src/main/engine/train/trainer';
 import { matrix, type Matrix } from '../src/main/engine/util/matrix';
 import { Rng } from '../src/main/engine/util/rng';
 
@@ -283,25 +283,14 @@ interface OursResult {
   };
 }
 
-async function benchOurs(): Promise<OursResult> {
-  const info = await initTfjs();
-  log(
-    `[ours] backend ${info.backend} from ${info.package} (tfjs ${info.tfjsVersion}, threads ${info.threads || 'n/a'})`,
-  );
-  for (const a of info.attempts) if (!a.ok) log(`       not used: ${a.name}: ${a.reason}`);
-
+/** The bench's CF training: the same flow, data and settings on either backend. */
+function benchTraining(backend: 'tfjs' | 'ort') {
   const spec = makeFlowSpec(D, { hidden: H, blocks: NB }, 0);
   const init = initFlowParams(spec, 0);
   const rng = new Rng(12345);
   const inliers = randn(DATA_ROWS, D, rng);
   const contrast = randn(DATA_ROWS, D, rng);
-  const xScore = randn(SCORE_B, D, rng);
-  const memStart = memInfo();
-
-  const marks: CpuMark[] = [];
-  const tensorsDuring: number[] = [];
-  let lastLoss: number | null = null;
-  const train = (steps: number, params: typeof init, timed: boolean) =>
+  const train = (steps: number, params: typeof init, onProgress?: (p: TrainProgress) => void) =>
     trainFlow({
       spec,
       objective: cfObjective,
@@ -313,15 +302,38 @@ async function benchOurs(): Promise<OursResult> {
       init: params,
       dataInit: false,
       progressEvery: 1,
-      trainBackend: 'tfjs',
-      onProgress: timed
+      trainBackend: backend,
+      onProgress,
+    });
+  return { spec, init, rng, train };
+}
+
+async function benchOurs(): Promise<OursResult> {
+  const info = await initTfjs();
+  log(
+    `[ours] backend ${info.backend} from ${info.package} (tfjs ${info.tfjsVersion}, threads ${info.threads || 'n/a'})`,
+  );
+  for (const a of info.attempts) if (!a.ok) log(`       not used: ${a.name}: ${a.reason}`);
+
+  const { spec, init, rng, train: trainWith } = benchTraining('tfjs');
+  const xScore = randn(SCORE_B, D, rng);
+  const memStart = memInfo();
+
+  const marks: CpuMark[] = [];
+  const tensorsDuring: number[] = [];
+  let lastLoss: number | null = null;
+  const train = (steps: number, params: typeof init, timed: boolean) =>
+    trainWith(
+      steps,
+      params,
+      timed
         ? (p) => {
             marks.push(mark());
             tensorsDuring.push(tf.memory().numTensors);
             lastLoss = p.loss;
           }
         : undefined,
-    });
+    );
 
   log(`[ours] warm-up: ${WARMUP} steps (separate trainFlow call)`);
   const warm = await train(WARMUP, init, false);
@@ -542,33 +554,20 @@ interface OrtTrainResult {
  */
 async function benchOrtTrain(label: string, profile: boolean): Promise<OrtTrainResult> {
   try {
-    const spec = makeFlowSpec(D, { hidden: H, blocks: NB }, 0);
-    const init = initFlowParams(spec, 0);
-    const rng = new Rng(12345);
-    const inliers = randn(DATA_ROWS, D, rng);
-    const contrast = randn(DATA_ROWS, D, rng);
+    const { spec, rng, init, train: trainWith } = benchTraining('ort');
     const marks: CpuMark[] = [];
     let lastLoss: number | null = null;
     const train = (steps: number, params: typeof init, timed: boolean) =>
-      trainFlow({
-        spec,
-        objective: cfObjective,
-        inliers,
-        heldOut: null,
-        contrast,
-        eps: 0,
-        config: { ...DEFAULT_TRAIN, steps },
-        init: params,
-        dataInit: false,
-        progressEvery: 1,
-        trainBackend: 'ort',
-        onProgress: timed
+      trainWith(
+        steps,
+        params,
+        timed
           ? (p) => {
               marks.push(mark());
               lastLoss = p.loss;
             }
           : undefined,
-      });
+      );
     log(`[ort-train${label}] warm-up: ${WARMUP} steps (separate trainFlow call, trainBackend 'ort')`);
     const warm = await train(WARMUP, init, false);
     const idleFo = await waitIdle(20);
@@ -606,7 +605,6 @@ async function benchOrtTrain(label: string, profile: boolean): Promise<OrtTrainR
     // session.run timed from JS (the difference is the binding: feeds, output copies, scheduling)
     const t0 = performance.now();
     const model = buildTrainLoopModel({
-      maxSteps: K,
       spec,
       objective: cfObjective(spec, BATCH, BATCH),
       bx: BATCH,
@@ -627,7 +625,6 @@ async function benchOrtTrain(label: string, profile: boolean): Promise<OrtTrainR
     const bx = randn(K * BATCH, D, rng);
     const by = randn(K * BATCH, D, rng);
     const feeds: Record<string, import('onnxruntime-node').Tensor> = {
-      steps: new ort.Tensor('int64', BigInt64Array.of(BigInt(K)), []),
       theta: new ort.Tensor('float32', theta, [P]),
       adam_m: new ort.Tensor('float32', new Float32Array(P), [P]),
       adam_v: new ort.Tensor('float32', new Float32Array(P), [P]),
