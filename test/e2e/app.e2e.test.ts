@@ -18,7 +18,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scoreDetector } from '../../src/main/engine/detector/scoreDetector';
 import { histograms } from '../../src/main/engine/eval/histogram';
-import { detectorOfRun } from '../../src/main/engine/export/importDetector';
+import { detectorOfRun } from '../../src/main/engine/studio/importDetector';
 import { Workspace } from '../../src/main/engine/store';
 import type { EvaluationInfo } from '../../src/main/engine/studio/detectorRuns';
 import { histogramRange } from '../../src/main/engine/studio/runViews';

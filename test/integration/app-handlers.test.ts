@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeTrainBackend } from '../../src/main/engine/backend/trainBackend';
 import { scoreDetector } from '../../src/main/engine/detector/scoreDetector';
 import { auroc } from '../../src/main/engine/eval/auroc';
-import { detectorOfRun } from '../../src/main/engine/export/importDetector';
+import { detectorOfRun } from '../../src/main/engine/studio/importDetector';
 import { Workspace } from '../../src/main/engine/store';
 import { thresholdFor } from '../../src/main/engine/studio/runViews';
 import type { ApiError, DatasetDetail, ExtractorInfo, JobResult, RunDetail } from '../../src/shared/ipc';

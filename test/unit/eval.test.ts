@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { auroc } from '../../src/main/engine/eval/auroc';
 import { rocCurve } from '../../src/main/engine/eval/roc';
 import { histograms } from '../../src/main/engine/eval/histogram';
-import { quantile, mean, std, meanStd } from '../../src/main/engine/eval/stats';
+import { quantile, mean, std, meanStd } from '../../src/main/engine/util/stats';
 import { fig5Picks } from '../../src/main/engine/eval/fig5Picks';
 import { histogramRange } from '../../src/main/engine/studio/runViews';
 import { UserError } from '../../src/main/engine/util/errors';

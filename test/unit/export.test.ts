@@ -25,7 +25,7 @@ import {
   OnnxScorer,
   ONNX_SCORER_VERSION,
 } from '../../src/main/engine/export';
-import { floatValueInfo, type EmitterChoices } from '../../src/main/engine/export/onnxGraph';
+import { floatValueInfo, type EmitterChoices } from '../../src/main/engine/flow/onnxGraph';
 import { readOnnxModelInfo } from '../../src/main/engine/features/onnxMetadata';
 import { GraphBuilder, type Graph, type OpName } from '../../src/main/engine/flow/graph';
 import { runRefGraph, refTensor, type RefTensor } from '../../src/main/engine/flow/refExecutor';

@@ -18,7 +18,7 @@ import { tabularProtocolSplit } from '../../src/main/engine/data/split';
 import { defaultDetectorConfig, fitDetector } from '../../src/main/engine/detector/fitDetector';
 import { scoreDetector } from '../../src/main/engine/detector/scoreDetector';
 import { auroc } from '../../src/main/engine/eval/auroc';
-import { emitIrGraph, floatValueInfo, OnnxEmitter } from '../../src/main/engine/export/onnxGraph';
+import { emitIrGraph, floatValueInfo, OnnxEmitter } from '../../src/main/engine/flow/onnxGraph';
 import { appendGradients } from '../../src/main/engine/flow/autodiff/gradients';
 import { flowParamShapes } from '../../src/main/engine/flow/flowGraph';
 import { initFlowParams, type ParamMap } from '../../src/main/engine/flow/params';

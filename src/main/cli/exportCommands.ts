@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import { METHOD_LABELS } from '../engine/detector/methods';
 import type { Detector } from '../engine/detector/types';
-import { detectorOfRun, exportDetectorOnnx, importDetector, readDetectorFile } from '../engine/export';
+import { exportDetectorOnnx } from '../engine/export';
+import { detectorOfRun, importDetector, readDetectorFile } from '../engine/studio/importDetector';
 import type { Workspace } from '../engine/store';
 import { UserError } from '../engine/util/errors';
 import { appVersion } from '../engine/util/version';

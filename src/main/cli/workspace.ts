@@ -11,7 +11,7 @@ import { defaultWorkspacePath, Workspace, type ExtractorRow } from '../engine/st
 import { addImageDataset, datasetForRoot, type AddDatasetResult } from '../engine/studio/datasets';
 import { extractorSpec, resolveExtractor } from '../engine/studio/extractors';
 import { parseSelection, selectionLabel, type Selection } from '../engine/studio/selection';
-import type { ExtractResult } from '../engine/features/extractFeatures';
+import type { ExtractResult } from '../engine/jobs/extractFeatures';
 import { formatEta, statusLine } from './progress';
 
 export interface WorkspaceOpts {

@@ -25,7 +25,7 @@ import {
   METHODS,
   type Method,
 } from '../engine/detector/methods';
-import { detectorOfRun } from '../engine/export/importDetector';
+import { detectorOfRun } from '../engine/studio/importDetector';
 import { exportDetectorOnnx } from '../engine/export/exportDetector';
 import type { Detector } from '../engine/detector/types';
 import { Workspace, type DatasetSummary, type ExtractorRow } from '../engine/store';

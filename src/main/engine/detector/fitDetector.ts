@@ -6,7 +6,7 @@
 import { initTfjs, type BackendInfo } from '../backend/tfjsBackend';
 import { fitBaseline, type BaselineOptions } from '../baselines';
 import { holdOut } from '../data/split';
-import { quantile } from '../eval/stats';
+import { quantile } from '../util/stats';
 import { flowLogProb } from '../flow/flowModel';
 import { initFlowParams } from '../flow/params';
 import { makeFlowSpec, DEFAULT_FLOW, type FlowSpecOptions } from '../flow/spec';

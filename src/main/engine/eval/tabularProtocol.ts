@@ -10,7 +10,7 @@ import { tabularProtocolSplit } from '../data/split';
 import type { Table } from '../data/table';
 import { takeRows } from '../util/matrix';
 import { auroc } from './auroc';
-import { meanStd } from './stats';
+import { meanStd } from '../util/stats';
 
 export interface MethodResult {
   method: Method;

@@ -35,7 +35,7 @@ import {
   MIN_OPSET,
   OnnxEmitter,
   type TensorProto,
-} from './onnxGraph';
+} from '../flow/onnxGraph';
 
 const { onnx } = onnxProto;
 

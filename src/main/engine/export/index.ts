@@ -13,6 +13,5 @@ export {
   type ExportOnnxOptions,
   type ExportOnnxResult,
 } from './exportDetector';
-export { emitIrGraph, OnnxEmitter, OP_EMITTERS, MAX_OPSET, MIN_OPSET } from './onnxGraph';
+export { emitIrGraph, OnnxEmitter, OP_EMITTERS, MAX_OPSET, MIN_OPSET } from '../flow/onnxGraph';
 export { checkScorerMetadata, OnnxScorer, type OnnxScores } from './onnxScorer';
-export { detectorOfRun, importDetector, readDetectorFile, type ImportResult } from './importDetector';

@@ -1,6 +1,6 @@
 /**
  * Image feature extractors: input specs, the ONNX Runtime extractor, spec resolution, the model
- * catalog and verified downloads. (extractFeatures.ts, which ties them to the workspace store,
+ * catalog and verified downloads. (jobs/extractFeatures.ts, which ties them to the workspace store,
  * is imported directly so that this index does not pull in the store.)
  */
 export {

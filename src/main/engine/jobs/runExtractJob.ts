@@ -2,7 +2,7 @@
  * Runs feature extraction for one dataset in a worker thread (runWorkerJob): progress
  * (done/total, images/s, ETA) streamed, cancellable; results are in the workspace when it ends.
  */
-import type { ExtractOptions, ExtractProgress, ExtractResult } from '../features/extractFeatures';
+import type { ExtractOptions, ExtractProgress, ExtractResult } from './extractFeatures';
 import { runWorkerJob, type WorkerJobOptions } from './runWorkerJob';
 
 export type ExtractJobInput = Omit<ExtractOptions, 'signal' | 'onProgress'> & { workspaceFile: string };

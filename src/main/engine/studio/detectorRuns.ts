@@ -10,13 +10,13 @@
  * What the app shows later (groups, threshold, neighbours) is derived from what is stored
  * here: `metrics.evaluation` holds the held-out item ids and how groups were assigned.
  */
-import { detectorOfRun } from '../export/importDetector';
+import { detectorOfRun } from './importDetector';
 import { runExtractJob } from '../jobs/runExtractJob';
 import { buildConfigForImages, type ImageRunOptions } from './imageRunConfig';
 import { scoreDetector } from '../detector/scoreDetector';
 import { CONTRAST_METHODS, type Method } from '../detector/methods';
 import { holdOut } from '../data/split';
-import type { ExtractProgress } from '../features/extractFeatures';
+import type { ExtractProgress } from '../jobs/extractFeatures';
 import type { ExtractorRow, ItemRow, Workspace } from '../store';
 import type { TrainProgress } from '../train/trainer';
 import { CancelledError, UserError } from '../util/errors';

@@ -10,7 +10,7 @@
  */
 import type { DetectorConfig } from '../detector/fitDetector';
 import { CONTRAST_METHODS, type Method } from '../detector/methods';
-import { mean } from '../eval/stats';
+import { mean } from '../util/stats';
 import type { ExtractorRow, NewRun, Workspace } from '../store';
 import type { TrainProgress } from '../train/trainer';
 import { CancelledError, UserError } from '../util/errors';

@@ -19,7 +19,7 @@
  *          one-step graph (loss, inlier_nll, grad_norm, lr, contrast_nll, contrast_above, …).
  */
 import onnxProto from 'onnx-proto';
-import { floatValueInfo, FLOAT, OnnxEmitter } from '../../export/onnxGraph';
+import { floatValueInfo, FLOAT, OnnxEmitter } from '../../flow/onnxGraph';
 import {
   buildTrainStepGraph,
   concatState,

@@ -38,7 +38,7 @@ import onnxProto from 'onnx-proto';
 import { appendGradients } from '../../flow/autodiff/gradients';
 import { flowParamShapes } from '../../flow/flowGraph';
 import type { FlowSpec } from '../../flow/spec';
-import { emitIrGraph, FLOAT, floatValueInfo, OnnxEmitter, type EmitterChoices } from '../../export/onnxGraph';
+import { emitIrGraph, FLOAT, floatValueInfo, OnnxEmitter, type EmitterChoices } from '../../flow/onnxGraph';
 import type { ObjectiveGraph } from '../objectives/types';
 import type { AdamConfig } from '../adam';
 

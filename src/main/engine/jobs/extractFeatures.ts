@@ -15,9 +15,9 @@ import pLimit from 'p-limit';
 import { decodeImage } from '../data/images';
 import type { Workspace } from '../store';
 import { CancelledError } from '../util/errors';
-import type { ExtractorInputSpec } from './inputSpec';
-import { OnnxExtractor } from './onnxExtractor';
-import { pixelsToTensor } from './pixelsToTensor';
+import type { ExtractorInputSpec } from '../features/inputSpec';
+import { OnnxExtractor } from '../features/onnxExtractor';
+import { pixelsToTensor } from '../features/pixelsToTensor';
 
 export interface ExtractProgress {
   phase: 'extract';

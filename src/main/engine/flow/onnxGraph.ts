@@ -31,7 +31,7 @@
  * became an input.
  */
 import onnxProto from 'onnx-proto';
-import { validateGraph, type Graph, type GraphNode, type OpName } from '../flow/graph';
+import { validateGraph, type Graph, type GraphNode, type OpName } from './graph';
 
 const { onnx } = onnxProto;
 
