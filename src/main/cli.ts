@@ -16,27 +16,25 @@
  */
 import { Command } from 'commander';
 import fs from 'node:fs';
-import { METHODS, type Method } from './engine/detector/methods';
-import { CancelledError, UserError } from './engine/util/errors';
+import { METHODS, type Method } from './engine/studio';
+import { CancelledError, hintFor, UserError } from './engine/util/errors';
 import { appVersion } from './engine/util/version';
 import {
   cmdDatasetAdd,
   cmdDatasetList,
   cmdDatasetRemove,
   cmdDatasetShow,
-  cmdEvalDatasetVsDataset,
-  cmdEvalOneVsRest,
   cmdExtract,
   cmdExtractorAdd,
   cmdExtractorList,
-  cmdRunsList,
-  cmdRunsShow,
-  cmdScoreImages,
-  cmdTrainImages,
-} from './cli/imageCommands';
+} from './cli/datasetCommands';
+import { cmdEvalDatasetVsDataset, cmdEvalOneVsRest, cmdEvalTable } from './cli/evalCommands';
 import { cmdExport, cmdImport } from './cli/exportCommands';
+import { CLI_HINTS } from './cli/hints';
+import { cmdInfo } from './cli/infoCommand';
 import { addModelOptions, intArg, methodListArg, numArg } from './cli/options';
-import { cmdEval, cmdInfo, cmdScore, cmdTrain } from './cli/tableCommands';
+import { cmdRunsList, cmdRunsShow } from './cli/runCommands';
+import { cmdScoreImages, cmdScoreTable, cmdTrainImages, cmdTrainTable } from './cli/trainCommands';
 
 export function buildProgram(signal: AbortSignal): Command {
   // exitOverride before the subcommands exist: commander copies it to each at creation, so a
@@ -146,13 +144,18 @@ export function buildProgram(signal: AbortSignal): Command {
         .option('--json', 'print a JSON summary of the trained model')
         .option('-q, --quiet', 'no progress output'),
     ),
-  ).action((o) => (isTable(o.inliers) ? cmdTrain(o, signal) : cmdTrainImages(o, signal)));
+  ).action((o) => (isTable(o.inliers) ? cmdTrainTable(o, signal) : cmdTrainImages(o, signal)));
 
   ws(
     program
       .command('score')
       .description('score rows or images with a trained detector (higher = more anomalous)')
-      .requiredOption('--model <file>', 'a .cfdet model file')
+      .option('--model <file>', 'a .cfdet model file')
+      .option(
+        '--run <id>',
+        'images: or a run of the workspace (the list is recorded as a score run of its detector)',
+        intArg('--run', 1),
+      )
       .requiredOption('--input <data>', 'CSV/.npy with the training columns, or an image folder / dataset')
       .requiredOption(
         '--out <file>',
@@ -161,7 +164,18 @@ export function buildProgram(signal: AbortSignal): Command {
       .option('--label-column <name>', 'tables: label column to exclude (reported AUROC when present)')
       .option('--top <n>', 'images: how many of the most anomalous to print', intArg('--top', 0), 5)
       .option('-q, --quiet', 'no progress output'),
-  ).action((o) => (isTable(o.input) ? cmdScore(o) : cmdScoreImages(o, signal)));
+  ).action((o) => {
+    if (!o.model === (o.run === undefined))
+      throw new UserError(
+        'score needs exactly one of --model FILE.cfdet and --run ID',
+        'see: cfstudio score --help',
+      );
+    if (isTable(o.input)) {
+      if (!o.model) throw new UserError('tables are scored with a detector file', 'pass --model FILE.cfdet');
+      return cmdScoreTable(o);
+    }
+    return cmdScoreImages(o, signal);
+  });
 
   addModelOptions(
     ws(
@@ -218,7 +232,7 @@ export function buildProgram(signal: AbortSignal): Command {
     if (protocol === 'tabular') {
       need('data', '--data FILE');
       need('labelColumn', '--label-column NAME');
-      return cmdEval(o, signal);
+      return cmdEvalTable(o, signal);
     }
     if (protocol === 'one-vs-rest') {
       need('data', '--data (labelled test images)');
@@ -302,7 +316,8 @@ export async function main(argv: string[]): Promise<number> {
       return 130;
     }
     if (e instanceof UserError) {
-      process.stderr.write(`error: ${e.message}\n${e.hint ? `  fix: ${e.hint}\n` : ''}`);
+      const hint = hintFor(e, CLI_HINTS);
+      process.stderr.write(`error: ${e.message}\n${hint ? `  fix: ${hint}\n` : ''}`);
       return 2;
     }
     process.stderr.write(

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { app, BrowserWindow, session } from 'electron';
 import { contentSecurityPolicy } from '../shared/csp';
 import { registerIpcHandlers, registerThumbScheme } from './ipc';
-import { defaultWorkspacePath } from './engine/store/db';
-import { describeTrainBackend } from './trainBackendInfo';
+import { defaultWorkspacePath } from './engine/studio';
 import {
   guardWebContents,
   hardenSession,
@@ -94,7 +93,6 @@ if (!app.requestSingleInstanceLock()) {
       isTrustedSender: (event) => isTrustedSender(source, event),
       workspaceFile,
       window: () => mainWindow,
-      trainBackend: describeTrainBackend,
     });
     mainWindow = createWindow();
     app.on('activate', () => {

@@ -1,7 +1,7 @@
 /**
  * Preload (sandboxed, context-isolated): exposes exactly one object, `window.cfstudio`, whose methods
  * are listed in CfStudioApi (src/shared/ipc.ts). Never expose ipcRenderer or any Node/Electron object.
- * May import only `electron` and src/shared (enforced by eslint.config.js). Built as CommonJS
+ * May import only `electron` and src/shared (enforced by .dependency-cruiser.cjs). Built as CommonJS
  * (out/preload/index.cjs) because sandboxed preloads cannot be ES modules.
  */
 import { contextBridge, ipcRenderer, webUtils } from 'electron';

@@ -1,6 +1,6 @@
 /**
  * The IPC contract between main (src/main/ipc), preload (src/preload), the browser preview
- * (scripts/preview) and the renderer (src/renderer).
+ * (src/main/preview) and the renderer (src/renderer).
  *
  * Types and a few constants only: this file is imported by every process, so it must not import
  * anything (no `electron`, no Node built-ins, nothing from main/preload/renderer).
@@ -30,6 +30,8 @@ export interface ApiError {
   hint: string | null;
   /** 'user' = bad input or state the user can fix; 'cancelled'; 'internal' = a bug */
   kind: 'user' | 'cancelled' | 'internal';
+  /** user errors: the engine's error code (e.g. 'run-missing'), for the app to react to */
+  code?: string | null;
 }
 
 // ------------------------------------------------------------------ datasets
@@ -106,14 +108,20 @@ export interface ExtractorInfo {
 
 // ------------------------------------------------------------------ runs
 
+/** The method ids of the engine's registry (src/main/ipc/views.ts checks at compile time that they agree). */
 export type MethodId = 'cf' | 'flow' | 'ratio' | 'oe' | 'mse' | 'mse-ratio' | 'knn' | 'kde' | 'pca';
 
+/** One method of the engine's registry (`methods:list`): the app's forms read it, never a copy. */
 export interface MethodInfo {
   id: MethodId;
   label: string;
+  shortLabel: string;
   usesContrast: boolean;
   /** a flow method (has loss curves, steps, ε for CF) */
   flow: boolean;
+  /** can be exported as a standalone ONNX scorer */
+  exportable: boolean;
+  description: string;
 }
 
 /** A subset of a dataset: all of it, or only some subfolder labels. */
@@ -126,8 +134,8 @@ export interface TrainRequest {
   name?: string;
   method: MethodId;
   inliers: DataSelection;
-  /** contrast data, 'permutation' (tables), or null for methods without contrast */
-  contrast: DataSelection | 'permutation' | null;
+  /** contrast images, or null for methods without contrast */
+  contrast: DataSelection | null;
   /** optional labelled test set; `inlierLabels` are its labels that count as inliers */
   test?: { datasetId: number; inlierLabels: string[] } | null;
   extractorId: number;
@@ -145,17 +153,25 @@ export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export interface RunSummary {
   id: number;
   name: string | null;
-  method: MethodId;
+  /** a method id, or 'protocol:one-vs-rest' / 'protocol:dataset-vs-dataset' */
+  method: MethodId | `protocol:${string}`;
   methodLabel: string;
   status: RunStatus;
-  /** 'train' = a detector; 'score' = a folder scored with a parent run's detector */
-  kind: 'train' | 'score';
+  /**
+   * 'train' = a detector; 'score' = a folder scored with a parent run's detector; 'protocol' = an
+   * evaluation over per-class runs; 'import' = a detector file brought into the workspace
+   */
+  kind: 'train' | 'score' | 'protocol' | 'import';
   parentRunId: number | null;
+  /** the run whose detector this run scores with (a score run: its parent); null = none */
+  detectorRunId: number | null;
   inliers: string | null;
   contrast: string | null;
   test: string | null;
   eps: number | null;
   auroc: number | null;
+  /** protocol runs: mean AUROC per method */
+  meanAuroc: Record<string, number | null> | null;
   /** seconds of training (null while running) */
   trainSeconds: number | null;
   backend: string | null;
@@ -220,6 +236,8 @@ export interface RunDetail extends RunSummary {
   threshold: ThresholdInfo | null;
   /** number of scored items */
   scored: number;
+  /** child runs: a protocol's per-class runs, a detector's score runs */
+  children: number[];
 }
 
 export interface ThresholdInfo {

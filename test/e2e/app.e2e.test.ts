@@ -18,10 +18,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scoreDetector } from '../../src/main/engine/detector/scoreDetector';
 import { histograms } from '../../src/main/engine/eval/histogram';
-import { detectorOfRun } from '../../src/main/engine/studio/importDetector';
+import { runDetector } from '../../src/main/engine/studio';
 import { Workspace } from '../../src/main/engine/store';
-import type { EvaluationInfo } from '../../src/main/engine/studio/detectorRuns';
-import { histogramRange } from '../../src/main/engine/studio/runViews';
+import type { EvaluationInfo } from '../../src/main/engine/store';
+import { histogramRange } from '../../src/main/engine/eval/histogram';
 import { startPreviewServer, type PreviewServer } from '../../src/main/preview/server';
 import { repoRoot } from '../helpers/cli';
 import { cifarDir, cifarMissing, copyCifarWorkspace } from '../helpers/cifarWorkspace';
@@ -253,7 +253,7 @@ describe.skipIf(skipReason !== null)(
         const ws = Workspace.open(wsFile, { readonly: true });
         try {
           const run = ws.runs.get(runId)!;
-          const { detector } = detectorOfRun(ws, runId);
+          const { detector } = runDetector(ws, runId);
           const ids = ws.scores.list(runId).map((s) => s.itemId);
           const items = ws.items.byIds(ids);
           const { dim, matrix } = ws.features.load(

@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeTrainBackend } from '../../src/main/engine/backend/trainBackend';
 import { scoreDetector } from '../../src/main/engine/detector/scoreDetector';
 import { auroc } from '../../src/main/engine/eval/auroc';
-import { detectorOfRun } from '../../src/main/engine/studio/importDetector';
+import { runDetector } from '../../src/main/engine/studio';
 import { Workspace } from '../../src/main/engine/store';
-import { thresholdFor } from '../../src/main/engine/studio/runViews';
+import { thresholdFor } from '../../src/main/engine/eval/threshold';
 import type { ApiError, DatasetDetail, ExtractorInfo, JobResult, RunDetail } from '../../src/shared/ipc';
 import { cifarDir, cifarMissing, mocoModel } from '../helpers/cifarWorkspace';
 import { createLocalApi, type LocalApi } from '../helpers/localApi';
@@ -200,7 +200,7 @@ describe.skipIf(cifarMissing)('the app’s main-process handlers on CIFAR-10 + M
     // the engine, independently: the stored detector on the stored features of those items
     const ws = Workspace.open(wsFile, { readonly: true });
     try {
-      const { detector } = detectorOfRun(ws, runId);
+      const { detector } = runDetector(ws, runId);
       const items = ws.items.byIds(all.map((i) => i.itemId));
       const byId = new Map(items.map((i) => [i.id, i]));
       const { dim, matrix } = ws.features.load(
@@ -306,7 +306,7 @@ describe.skipIf(cifarMissing)('the app’s main-process handlers on CIFAR-10 + M
     const cfdet = await exportTo('cfdet', 'det.cfdet', runId);
     const ws = Workspace.open(wsFile, { readonly: true });
     try {
-      expect(fs.readFileSync(cfdet.path).equals(detectorOfRun(ws, runId).bytes)).toBe(true);
+      expect(fs.readFileSync(cfdet.path).equals(runDetector(ws, runId).bytes)).toBe(true);
     } finally {
       ws.close();
     }

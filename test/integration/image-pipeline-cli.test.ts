@@ -70,7 +70,7 @@ describe.skipIf(missing)(
       const show = run('dataset', 'show', 'photos', '--json');
       expectOk(show);
       const d = JSON.parse(show.stdout);
-      expect(d.unreadable.map((u: { relPath: string }) => u.relPath).sort()).toEqual(
+      expect(d.skippedFiles.map((u: { relPath: string }) => u.relPath).sort()).toEqual(
         Object.keys(folder.expectedUnreadable).sort(),
       );
     }, 300_000);
@@ -104,10 +104,13 @@ describe.skipIf(missing)(
       const txt = path.join(dir, 'notes.onnx');
       fs.writeFileSync(txt, 'this is not a model\n');
       expectUserError(run('extractor', 'add', txt), /not an ONNX model/);
+      // a bare name is a dataset (never a folder); the advice names the datasets there are
       expectUserError(
         run('extract', 'nope', '--extractor', 'moco'),
-        /"nope" is neither a folder nor a dataset/,
+        /"nope" is not a dataset of this workspace/,
+        /fix: datasets here: photos \(e\.g\. photos, or some of its labels: photos:label1,label2\)/,
       );
+      expectUserError(run('extract', './nope', '--extractor', 'moco'), /folder not found: \.\/nope/);
     });
   },
 );

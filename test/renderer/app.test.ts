@@ -46,6 +46,8 @@ const summary: RunSummary = {
   status: 'done',
   kind: 'train',
   parentRunId: null,
+  detectorRunId: 9,
+  meanAuroc: null,
   inliers: 'cats',
   contrast: 'imagenet',
   test: null,
@@ -74,6 +76,7 @@ const scoredItems: ScoredItem[] = Array.from({ length: 8 }, (_, i) => ({
 
 const detail: RunDetail = {
   ...summary,
+  children: [],
   config: {},
   metrics: null,
   losses: [
@@ -161,8 +164,24 @@ function makeApi(): { api: FakeApi; trained: TrainRequest[] } {
       },
     ],
     'methods:list': () => [
-      { id: 'cf', label: 'CF (contrastive flow)', usesContrast: true, flow: true },
-      { id: 'knn', label: 'KNN', usesContrast: false, flow: false },
+      {
+        id: 'cf',
+        label: 'CF (contrastive flow)',
+        shortLabel: 'CF',
+        usesContrast: true,
+        flow: true,
+        exportable: true,
+        description: 'a contrastive flow',
+      },
+      {
+        id: 'knn',
+        label: 'KNN',
+        shortLabel: 'KNN',
+        usesContrast: false,
+        flow: false,
+        exportable: false,
+        description: 'k-th nearest inlier',
+      },
     ],
     'runs:train': (req) => {
       trained.push(req);

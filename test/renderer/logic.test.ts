@@ -7,8 +7,24 @@ import { formatAuroc, formatDuration, formatPercent, formatScore } from '../../s
 import { fprToSlider, sliderToFpr } from '../../src/renderer/src/lib/fprScale';
 import { buildTrainRequest, defaultDraft, parseEps } from '../../src/renderer/src/lib/trainRequest';
 
-const CF: MethodInfo = { id: 'cf', label: 'Contrastive flow', usesContrast: true, flow: true };
-const KNN: MethodInfo = { id: 'knn', label: 'KNN', usesContrast: false, flow: false };
+const CF: MethodInfo = {
+  id: 'cf',
+  label: 'Contrastive flow',
+  shortLabel: 'CF',
+  usesContrast: true,
+  flow: true,
+  exportable: true,
+  description: 'a contrastive flow',
+};
+const KNN: MethodInfo = {
+  id: 'knn',
+  label: 'KNN',
+  shortLabel: 'KNN',
+  usesContrast: false,
+  flow: false,
+  exportable: false,
+  description: 'k-th nearest inlier',
+};
 
 describe('format', () => {
   it('formats AUROC, scores, percentages and durations legibly', () => {
@@ -56,11 +72,11 @@ describe('trainRequest', () => {
   });
 
   it('lists what is missing in an empty form', () => {
-    const check = buildTrainRequest(defaultDraft(), { method: CF, inlierKind: null });
+    const check = buildTrainRequest(defaultDraft(), { method: CF });
     expect(check.ok).toBe(false);
     if (!check.ok) {
       expect(check.problems).toContain('Choose the inlier images: drop a folder or pick a dataset.');
-      expect(check.problems.some((p) => p.includes('needs contrast data'))).toBe(true);
+      expect(check.problems.some((p) => p.includes('needs contrast images'))).toBe(true);
       expect(check.problems).toContain('Choose a feature extractor.');
     }
   });
@@ -77,7 +93,7 @@ describe('trainRequest', () => {
       epsText: 'auto',
       name: '  cats  ',
     };
-    const check = buildTrainRequest(draft, { method: CF, inlierKind: 'image' });
+    const check = buildTrainRequest(draft, { method: CF });
     expect(check).toEqual({
       ok: true,
       request: {
@@ -96,25 +112,19 @@ describe('trainRequest', () => {
     });
   });
 
-  it('drops contrast for methods without it and refuses permutation for images', () => {
+  it('drops contrast for methods without it', () => {
     const base = {
       ...defaultDraft(),
       inlierDatasetId: 3,
       extractorId: 1,
       contrast: { kind: 'dataset' as const, id: 5 },
     };
-    const knn = buildTrainRequest({ ...base, method: 'knn' }, { method: KNN, inlierKind: 'image' });
+    const knn = buildTrainRequest({ ...base, method: 'knn' }, { method: KNN });
     expect(knn.ok && knn.request.contrast).toBeNull();
-    const perm = buildTrainRequest(
-      { ...base, contrast: { kind: 'permutation' } },
-      { method: CF, inlierKind: 'image' },
-    );
-    expect(perm.ok).toBe(false);
-    const tab = buildTrainRequest(
-      { ...base, extractorId: null, contrast: { kind: 'permutation' } },
-      { method: CF, inlierKind: 'tabular' },
-    );
-    expect(tab.ok && tab.request.contrast).toBe('permutation');
+    const cf = buildTrainRequest(base, { method: CF });
+    expect(cf.ok && cf.request.contrast).toEqual({ datasetId: 5, labels: null });
+    const noExtractor = buildTrainRequest({ ...base, extractorId: null }, { method: CF });
+    expect(noExtractor).toEqual({ ok: false, problems: ['Choose a feature extractor.'] });
   });
 
   it('rejects non-integer steps', () => {
@@ -125,7 +135,7 @@ describe('trainRequest', () => {
       contrast: { kind: 'dataset' as const, id: 5 },
       steps: 2.5,
     };
-    const check = buildTrainRequest(draft, { method: CF, inlierKind: 'image' });
+    const check = buildTrainRequest(draft, { method: CF });
     expect(check.ok).toBe(false);
     if (!check.ok) expect(check.problems).toEqual(['Steps must be a whole number ≥ 1.']);
   });
@@ -148,6 +158,8 @@ function run(id: number, inliers: string, perGroup: Record<string, number>): Run
     status: 'done',
     kind: 'train',
     parentRunId: null,
+    detectorRunId: id,
+    meanAuroc: null,
     inliers,
     contrast: null,
     test: null,

@@ -110,7 +110,7 @@ describe.skipIf(!haveCifar)('stores over the real handlers', () => {
         hidden: 16,
         blocks: 2,
       },
-      { method: runs.methods.find((m) => m.id === 'cf'), inlierKind: 'image' },
+      { method: runs.methods.find((m) => m.id === 'cf') },
     );
     expect(check.ok).toBe(true);
     if (!check.ok) return;

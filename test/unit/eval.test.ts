@@ -4,7 +4,7 @@ import { rocCurve } from '../../src/main/engine/eval/roc';
 import { histograms } from '../../src/main/engine/eval/histogram';
 import { quantile, mean, std, meanStd } from '../../src/main/engine/util/stats';
 import { fig5Picks } from '../../src/main/engine/eval/fig5Picks';
-import { histogramRange } from '../../src/main/engine/studio/runViews';
+import { histogramRange } from '../../src/main/engine/eval/histogram';
 import { UserError } from '../../src/main/engine/util/errors';
 import { Rng } from '../../src/main/engine/util/rng';
 

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultDetectorConfig } from '../../src/main/engine/detector/config';
 import { UserError } from '../../src/main/engine/util/errors';
 import {
   defaultWorkspacePath,
@@ -52,8 +53,11 @@ function userError(fn: () => unknown, ...parts: RegExp[]): UserError {
   expect(err).toBeInstanceOf(UserError);
   const ue = err as UserError;
   for (const p of parts) expect(ue.message).toMatch(p);
-  // every store error says what to do: a sentence with a verb, not an empty hint
-  expect(ue.hint).toMatch(/\b(Check|Choose|Update|Restore|Open|Run|Remove|Pick|Rename|Use|Add)\b/i);
+  // every store error says what to do: a sentence with a verb, or a code each front end turns
+  // into its own advice (src/main/cli/hints.ts, src/main/ipc/hints.ts)
+  if (ue.code === 'invalid-input')
+    expect(ue.hint).toMatch(/\b(Check|Choose|Update|Restore|Open|Run|Remove|Pick|Rename|Use|Add|Extract)\b/i);
+  else expect(ue.hint).toBeUndefined();
   return ue;
 }
 
@@ -90,11 +94,11 @@ function leBytes(v: Float32Array): Buffer {
 }
 
 describe('opening a workspace', () => {
-  it('creates folders, the v2 schema, WAL and foreign keys on a fresh file', () => {
+  it('creates folders, the v3 schema, WAL and foreign keys on a fresh file', () => {
     const ws = openWs('deep/er/ws.cfstudio');
     expect(fs.existsSync(path.join(dir, 'deep/er/ws.cfstudio'))).toBe(true);
-    expect(SCHEMA_VERSION).toBe(2);
-    expect(ws.db.pragma('user_version', { simple: true })).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
+    expect(ws.db.pragma('user_version', { simple: true })).toBe(3);
     expect(ws.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(ws.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(ws.db.pragma('busy_timeout', { simple: true })).toBe(10000);
@@ -116,9 +120,9 @@ describe('opening a workspace', () => {
 
   it('migrate() reports from/to and is a no-op on a current file', () => {
     const db = rawDb('m.cfstudio');
-    expect(migrate(db)).toEqual({ from: 0, to: 2 });
-    expect(migrate(db)).toEqual({ from: 2, to: 2 });
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2]);
+    expect(migrate(db)).toEqual({ from: 0, to: 3 });
+    expect(migrate(db)).toEqual({ from: 3, to: 3 });
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3]);
   });
 
   it('keeps data across close and reopen', () => {
@@ -138,10 +142,11 @@ describe('opening a workspace', () => {
       () => openWs('new.cfstudio'),
       /newer CF Studio/,
       /v99/,
-      /knows v2/,
+      /knows v3/,
       /new\.cfstudio/,
     );
-    expect(err.hint).toMatch(/Update/);
+    expect(err.code).toBe('workspace-newer');
+    expect(err.data).toMatchObject({ version: 99, known: 3 });
   });
 
   it('refuses a file that is not SQLite, and leaves it alone', () => {
@@ -218,6 +223,9 @@ describe('defaultWorkspacePath', () => {
   });
 });
 
+/** A detector config as every CF Studio release wrote it. */
+const CONFIG = defaultDetectorConfig('cf', 'l2');
+
 describe('migration from schema v1', () => {
   // two images with one content hash (h-shared) in two datasets: v1 stored its vector twice
   const shared = new Float32Array([0.1, -2.5, 3e-39, 1e30]);
@@ -244,8 +252,8 @@ describe('migration from schema v1', () => {
         (1, 'moco-v2', 'fh1', '/models/moco.onnx', '{"size":224,"mean":[0.485,0.456,0.406]}');
       INSERT INTO runs (id, method, config, inlier_dataset_id, contrast_dataset_id, test_dataset_id, status,
                         started, finished, backend, metrics, error) VALUES
-        (1, 'cf', '{"steps":100,"eps":0.1}', 1, 2, 1, 'done', '2025-01-03T00:00:00.000Z',
-         '2025-01-03T00:10:00.000Z', 'wasm', '{"auroc":0.93}', NULL);
+        (1, 'cf', '${JSON.stringify(CONFIG)}', 1, 2, 1, 'done', '2025-01-03T00:00:00.000Z',
+         '2025-01-03T00:10:00.000Z', 'wasm', '{"auroc":0.93,"eps":null,"contrastAboveEps":null,"phases":[],"notes":[]}', NULL);
       INSERT INTO run_losses (run_id, step, inlier_nll, contrast_nll) VALUES
         (1, 0, 5.5, 7.25), (1, 10, 3.5, 8.0), (1, 20, 2.0, NULL);
       INSERT INTO scores (run_id, item_id, score) VALUES (1, 10, -1.5), (1, 11, 4.25), (1, 20, 0.5);
@@ -259,10 +267,10 @@ describe('migration from schema v1', () => {
     db.close();
   }
 
-  it('migrates to v2 keeping datasets, items, runs, losses, scores and models', () => {
+  it('migrates to the current schema keeping datasets, items, runs, losses, scores and models', () => {
     buildV1('v1.cfstudio');
     const ws = openWs('v1.cfstudio');
-    expect(ws.db.pragma('user_version', { simple: true })).toBe(2);
+    expect(ws.db.pragma('user_version', { simple: true })).toBe(3);
     expect(ws.integrityCheck()).toBe('ok');
     expect(ws.db.pragma('foreign_key_check')).toEqual([]);
 
@@ -309,19 +317,20 @@ describe('migration from schema v1', () => {
     expect(ws.runs.get(1)).toEqual({
       id: 1,
       name: null,
+      kind: 'train',
       method: 'cf',
-      config: { steps: 100, eps: 0.1 },
+      config: CONFIG,
       inlierDatasetId: 1,
       contrastDatasetId: 2,
       testDatasetId: 1,
       extractorId: null,
-      selection: {},
+      selections: {},
       parentRunId: null,
       status: 'done',
       started: '2025-01-03T00:00:00.000Z',
       finished: '2025-01-03T00:10:00.000Z',
       backend: 'wasm',
-      metrics: { auroc: 0.93 },
+      metrics: { auroc: 0.93, evaluation: null, eps: null, contrastAboveEps: null, phases: [], notes: [] },
       timings: null,
       error: null,
     });
@@ -373,14 +382,12 @@ describe('migration from schema v1', () => {
       ['hardest-anomaly', 11],
     ]);
     const child = ws.runs.create({
+      kind: 'train',
       name: 'pets: cat vs rest',
       method: 'cf',
-      config: {},
-      inlierDatasetId: 1,
-      contrastDatasetId: 2,
-      testDatasetId: 1,
+      config: CONFIG,
       extractorId: 1,
-      selection: { inlier: ['cat'] },
+      selections: { inliers: { datasetId: 1, labels: ['cat'], datasetName: 'pets' } },
       parentRunId: 1,
     });
     expect(ws.runs.list({ parentRunId: 1 }).map((r) => r.id)).toEqual([child]);
@@ -438,13 +445,14 @@ describe('repositories', () => {
     const ex = ws.extractors.upsert({ name: 'm', fileHash: 'f', path: '/m/m.onnx', inputSpec: null });
     ws.features.putMany(ex.id, [{ contentHash: 'hg', vector: new Float32Array([1, 2]) }]);
     const run = ws.runs.create({
+      kind: 'train',
       method: 'cf',
-      config: {},
-      inlierDatasetId: keep.id,
-      contrastDatasetId: gone.id,
-      testDatasetId: null,
+      config: CONFIG,
       extractorId: ex.id,
-      selection: {},
+      selections: {
+        inliers: { datasetId: keep.id, labels: null, datasetName: 'keep' },
+        contrast: { datasetId: gone.id, labels: null, datasetName: 'gone' },
+      },
       parentRunId: null,
     });
     ws.scores.putMany(run, [
@@ -618,7 +626,7 @@ describe('repositories', () => {
       { contentHash: 'b', vector: new Float32Array([3, 4]) },
     ]);
     const err = userError(() => ws.features.load(ex.id, ['a', 'x', 'b', 'y', 'z']), /3 of 5/, /"moco"/);
-    expect(err.hint).toMatch(/cfstudio extract/);
+    expect(err.hint).toMatch(/extract their features/);
     expect(ws.features.load(ex.id, [])).toEqual({ dim: 2, matrix: new Float32Array(0) });
 
     // a wrong length, in the batch or against stored rows, rolls the whole batch back
@@ -642,44 +650,74 @@ describe('repositories', () => {
   it('runs: lifecycle, listing newest first, losses, removal', () => {
     const ws = openWs();
     const ds = ws.datasets.create({ name: 'pets', kind: 'image', root: '/p' });
+    const cat = { datasetId: ds.id, labels: ['cat'], datasetName: 'pets' };
     const base = {
+      kind: 'train' as const,
       method: 'cf',
-      config: { steps: 200, eps: { mode: 'auto' } },
-      inlierDatasetId: ds.id,
-      contrastDatasetId: null,
-      testDatasetId: ds.id,
+      config: { ...CONFIG, eps: { mode: 'auto' as const, quantile: 0.1, offset: -2.3 } },
       extractorId: null,
-      selection: { inliers: ['cat'], contrast: 'permutation', test: null },
+      selections: { inliers: cat, contrast: 'permutation' as const, test: { ...cat, labels: null } },
       parentRunId: null,
     };
-    const evalRun = ws.runs.create({ ...base, name: 'one-vs-rest' });
+    const evalRun = ws.runs.create({
+      kind: 'protocol',
+      name: 'one-vs-rest',
+      method: 'protocol:one-vs-rest',
+      config: {
+        protocol: 'one-vs-rest',
+        methods: ['cf'],
+        classes: ['cat', 'dog'],
+        perMethod: { cf: CONFIG },
+      },
+      extractorId: null,
+      selections: { train: cat },
+      parentRunId: null,
+    });
     const c1 = ws.runs.create({ ...base, parentRunId: evalRun });
-    const c2 = ws.runs.create({ ...base, parentRunId: evalRun, selection: { inliers: ['dog'] } });
+    const c2 = ws.runs.create({
+      ...base,
+      parentRunId: evalRun,
+      selections: { inliers: { ...cat, labels: ['dog'] } },
+    });
     const solo = ws.runs.create(base);
 
     expect(ws.runs.get(evalRun)).toMatchObject({
       name: 'one-vs-rest',
+      kind: 'protocol',
       status: 'queued',
       started: null,
-      config: { steps: 200, eps: { mode: 'auto' } },
-      selection: { inliers: ['cat'], contrast: 'permutation', test: null },
+      selections: { train: cat },
+      inlierDatasetId: ds.id,
     });
+    expect(ws.runs.get(solo)).toMatchObject({
+      kind: 'train',
+      config: { eps: { mode: 'auto', quantile: 0.1, offset: -2.3 } },
+      selections: { inliers: cat, contrast: 'permutation', test: { ...cat, labels: null } },
+      inlierDatasetId: ds.id,
+      contrastDatasetId: null,
+      testDatasetId: ds.id,
+    });
+    // a record that does not fit its kind's schema is refused, not stored
+    expect(() => ws.runs.create({ ...base, config: { steps: 3 } as never })).toThrow(
+      /config of a new train run is not valid/,
+    );
+    expect(() => ws.runs.finish(solo, { status: 'done', metrics: { auroc: 'high' } })).toThrow(
+      /metrics of run/,
+    );
     ws.runs.start(c1, 'tfjs-node');
     const running = ws.runs.get(c1)!;
     expect(running).toMatchObject({ status: 'running', backend: 'tfjs-node', finished: null });
     expect(new Date(running.started!).toISOString()).toBe(running.started);
 
-    ws.runs.finish(c1, {
-      status: 'done',
-      metrics: {
-        auroc: 0.91,
-        roc: [
-          [0, 0],
-          [1, 1],
-        ],
-      },
-      timings: { trainMs: 1200 },
-    });
+    const metrics = {
+      evaluation: null,
+      auroc: 0.91,
+      eps: null,
+      contrastAboveEps: 0.25,
+      phases: [],
+      notes: ['n'],
+    };
+    ws.runs.finish(c1, { status: 'done', metrics, timings: { trainMs: 1200 } });
     // the backend may only be known once training picked one
     ws.runs.start(c2);
     expect(ws.runs.get(c2)).toMatchObject({ status: 'running', backend: null });
@@ -688,13 +726,7 @@ describe('repositories', () => {
     expect(ws.runs.get(c1)!.backend).toBe('tfjs-node');
     expect(ws.runs.get(c1)).toMatchObject({
       status: 'done',
-      metrics: {
-        auroc: 0.91,
-        roc: [
-          [0, 0],
-          [1, 1],
-        ],
-      },
+      metrics,
       timings: { trainMs: 1200 },
       error: null,
     });
@@ -733,13 +765,11 @@ describe('repositories', () => {
     ]);
     const [a, b, c] = ws.items.list(ds.id);
     const run = ws.runs.create({
+      kind: 'train',
       method: 'knn',
-      config: { k: 5 },
-      inlierDatasetId: ds.id,
-      contrastDatasetId: null,
-      testDatasetId: ds.id,
+      config: { ...CONFIG, method: 'knn', baseline: { k: 5 } },
       extractorId: null,
-      selection: {},
+      selections: { inliers: { datasetId: ds.id, labels: null, datasetName: 'pets' } },
       parentRunId: null,
     });
     ws.scores.putMany(run, [

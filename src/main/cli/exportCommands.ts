@@ -2,24 +2,23 @@
  * Detectors leaving and entering the app:
  *   cfstudio export --model deer.cfdet --format onnx --out deer.onnx                  features → score
  *   cfstudio export --model deer.cfdet --format onnx --with-extractor --out deer-images.onnx
- *   cfstudio export --run 3 --format cfdet --out deer.cfdet        a workspace run's model file
+ *   cfstudio export --run 3 --format cfdet|onnx|csv --out FILE       a workspace run's detector or list
  *   cfstudio import deer.cfdet                                      back into a workspace (a run)
- *   cfstudio info deer.onnx                                         the metadata (tableCommands.ts)
  */
 import fs from 'node:fs';
-import { METHOD_LABELS } from '../engine/detector/methods';
-import type { Detector } from '../engine/detector/types';
-import { exportDetectorOnnx } from '../engine/export';
-import { detectorOfRun, importDetector, readDetectorFile } from '../engine/studio/importDetector';
-import type { Workspace } from '../engine/store';
+import {
+  exportDetectorFile,
+  exportRun,
+  importDetector,
+  METHOD_LABELS,
+  openWorkspace,
+  readDetectorFile,
+  type ExportOutcome,
+  type Method,
+  type Workspace,
+} from '../engine/studio';
 import { UserError } from '../engine/util/errors';
-import { appVersion } from '../engine/util/version';
-import { logger, openWorkspace, type WorkspaceOpts } from './workspace';
-import { writeFileAtomic } from '../engine/util/writeFileAtomic';
-
-const out = (s: string): void => {
-  process.stdout.write(s + '\n');
-};
+import { logger, out, withWorkspace, type WorkspaceOpts } from './context';
 
 export interface ExportOpts extends WorkspaceOpts {
   model?: string;
@@ -31,46 +30,21 @@ export interface ExportOpts extends WorkspaceOpts {
   json?: boolean;
 }
 
-/** The extractor file for --with-extractor: --extractor FILE.onnx or NAME, else the workspace's by sha256. */
-function extractorBytes(
-  det: Detector,
-  o: ExportOpts,
-  ws: () => Workspace,
-  source: string,
-): { bytes: Uint8Array; file: string } {
-  const meta = det.meta.extractor;
-  if (!meta)
-    throw new UserError(
-      `${source} was trained on table features, not on an image extractor's features`,
-      'export it without --with-extractor: the model then takes the feature rows',
-    );
-  let file: string | undefined;
-  if (o.extractor && (fs.existsSync(o.extractor) || /\.onnx$/i.test(o.extractor))) file = o.extractor;
-  else if (o.extractor) {
-    const row = ws().extractors.byName(o.extractor);
-    if (!row)
-      throw new UserError(
-        `no extractor named "${o.extractor}" in ${ws().file}`,
-        'pass the .onnx file (--extractor FILE.onnx) or list extractors: cfstudio extractor list',
-      );
-    file = row.path;
-  } else {
-    const row = ws().extractors.byHash(meta.sha256);
-    if (!row)
-      throw new UserError(
-        `--with-extractor needs the model file of extractor "${meta.name}" (sha256 ${meta.sha256.slice(0, 12)}…), which ${ws().file} does not have`,
-        `pass it with --extractor FILE.onnx, or register it: cfstudio extractor add FILE.onnx --name ${meta.name}`,
-      );
-    file = row.path;
+function report(r: ExportOutcome, o: ExportOpts): void {
+  if (o.json) {
+    out(JSON.stringify({ out: r.path, format: r.format, bytes: r.bytes, ...(r.onnx ?? {}) }, null, 2));
+    return;
   }
-  try {
-    return { bytes: fs.readFileSync(file), file };
-  } catch (e) {
-    throw new UserError(
-      `cannot read the extractor model ${file}: ${(e as Error).message}`,
-      'check the path (a moved model file: cfstudio extractor add FILE.onnx)',
-    );
-  }
+  const label = METHOD_LABELS[r.method as Method] ?? r.method;
+  if (r.format === 'csv')
+    return out(`exported the ranked list of ${r.source} → ${r.path} (${r.bytes} bytes)`);
+  if (r.format === 'cfdet')
+    return out(`exported ${label} detector of ${r.source} → ${r.path} (${r.bytes} bytes)`);
+  out(
+    `exported ${label} detector of ${r.source} → ${r.path} (${(r.bytes / 1e6).toFixed(2)} MB, ONNX opset ${r.onnx!.opset}): ` +
+      `input ${r.onnx!.input.name} [${r.onnx!.input.dims.join(', ')}] → score, log_prob`,
+  );
+  logger(o.quiet)(`  metadata: cfstudio info ${r.path}`);
 }
 
 export async function cmdExport(o: ExportOpts): Promise<void> {
@@ -80,52 +54,39 @@ export async function cmdExport(o: ExportOpts): Promise<void> {
       'see: cfstudio export --help',
     );
   const format = o.format.toLowerCase();
-  if (format !== 'onnx' && format !== 'cfdet')
-    throw new UserError(`unknown export format '${o.format}'`, 'use --format onnx or --format cfdet');
+  if (format !== 'onnx' && format !== 'cfdet' && !(format === 'csv' && o.run !== undefined))
+    throw new UserError(
+      `unknown export format '${o.format}'`,
+      o.run !== undefined ? 'use --format onnx, cfdet or csv' : 'use --format onnx or --format cfdet',
+    );
   if (o.withExtractor && format !== 'onnx')
     throw new UserError(
       '--with-extractor only applies to --format onnx',
       'drop --with-extractor or use --format onnx',
     );
-  let workspace: Workspace | null = null;
-  const ws = () => (workspace ??= openWorkspace(o));
-  try {
-    const source = o.model ?? `run ${o.run}`;
-    const { detector: det, bytes: detBytes } =
-      o.model !== undefined ? readDetectorFile(o.model) : detectorOfRun(ws(), o.run!);
-    if (format === 'cfdet') {
-      writeFileAtomic(o.out, detBytes);
-      if (o.json) return out(JSON.stringify({ out: o.out, format, bytes: detBytes.length }, null, 2));
-      return out(
-        `exported ${METHOD_LABELS[det.method]} detector of ${source} → ${o.out} (${detBytes.length} bytes)`,
-      );
-    }
-    const extractor = o.withExtractor ? extractorBytes(det, o, ws, source) : undefined;
-    const r = exportDetectorOnnx(det, { appVersion: appVersion(), source, extractor });
-    writeFileAtomic(o.out, r.bytes);
-    if (o.json)
-      return out(
-        JSON.stringify(
-          { out: o.out, format, bytes: r.bytes.length, opset: r.opset, input: r.input, metadata: r.metadata },
-          null,
-          2,
-        ),
-      );
-    out(
-      `exported ${METHOD_LABELS[det.method]} detector of ${source} → ${o.out} (${(r.bytes.length / 1e6).toFixed(2)} MB, ONNX opset ${r.opset}): ` +
-        `input ${r.input.name} [${r.input.dims.join(', ')}] → score, log_prob`,
+  const opts = { withExtractor: o.withExtractor, extractor: o.extractor };
+  if (o.run !== undefined) {
+    const run = o.run;
+    return withWorkspace(o, async (ws) =>
+      report(exportRun(ws, run, format as 'onnx' | 'cfdet' | 'csv', o.out, opts), o),
     );
-    logger(o.quiet)(`  metadata: cfstudio info ${o.out}`);
+  }
+  // a detector file: the workspace is only opened to find its extractor by sha256
+  let ws: Workspace | null = null;
+  try {
+    readDetectorFile(o.model!);
+    const extractorFile = o.extractor && (fs.existsSync(o.extractor) || /\.onnx$/i.test(o.extractor));
+    if (o.withExtractor && !extractorFile) ws = openWorkspace(o.workspace);
+    report(exportDetectorFile(ws, o.model!, format as 'onnx' | 'cfdet', o.out, opts), o);
   } finally {
-    (workspace as Workspace | null)?.close();
+    ws?.close();
   }
 }
 
-export function cmdImport(file: string, o: WorkspaceOpts & { name?: string; json?: boolean }): void {
+export function cmdImport(file: string, o: WorkspaceOpts & { name?: string; json?: boolean }): Promise<void> {
   // read and check the file before opening (or creating) a workspace
   readDetectorFile(file);
-  const ws = openWorkspace(o);
-  try {
+  return withWorkspace(o, async (ws) => {
     const r = importDetector(ws, file, { name: o.name });
     if (o.json)
       return out(
@@ -140,7 +101,9 @@ export function cmdImport(file: string, o: WorkspaceOpts & { name?: string; json
         (r.extractor ? ` (extractor "${r.extractor.name}" matched by sha256)` : ''),
     );
     for (const n of r.notes) logger(o.quiet)(`note: ${n}`);
-  } finally {
-    ws.close();
-  }
+    if (r.missingExtractor)
+      logger(o.quiet)(
+        `  to score images, add it: cfstudio extractor add FILE.onnx --name ${r.missingExtractor.name}`,
+      );
+  });
 }

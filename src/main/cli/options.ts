@@ -3,9 +3,7 @@
  * validated here, at the edge, so the engine can trust its inputs.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { defaultDetectorConfig, type DetectorConfig } from '../engine/detector/fitDetector';
-import { isMethod, METHODS, type Method } from '../engine/detector/methods';
-import type { PreprocessKind } from '../engine/detector/preprocess';
+import { isMethod, METHODS, type Method, type TrainOptions } from '../engine/studio';
 
 export function intArg(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -40,24 +38,9 @@ export function epsArg(v: string): number | 'auto' {
   return numArg('--eps')(v);
 }
 
-export interface ModelOpts {
+/** The flags of `addModelOptions`: the method and the training settings (named as TrainOptions). */
+export interface ModelOpts extends TrainOptions {
   method: Method;
-  steps?: number;
-  hidden?: number;
-  blocks?: number;
-  clamp?: number;
-  batch?: number;
-  lr?: number;
-  clip?: number;
-  noise?: number;
-  eps?: number | 'auto';
-  epsQuantile?: number;
-  epsOffset?: number;
-  seed?: number;
-  patience?: number;
-  preprocess?: PreprocessKind;
-  k?: number;
-  oeSteps?: number;
 }
 
 export function addModelOptions(cmd: Command, withMethod = true): Command {
@@ -123,22 +106,28 @@ export function addModelOptions(cmd: Command, withMethod = true): Command {
     );
 }
 
-export function buildConfig(o: ModelOpts, method: Method, defaultPreprocess: PreprocessKind): DetectorConfig {
-  const c = defaultDetectorConfig(method, o.preprocess ?? defaultPreprocess);
-  if (o.steps !== undefined) c.train.steps = o.steps;
-  if (o.hidden !== undefined) c.flow.hidden = o.hidden;
-  if (o.blocks !== undefined) c.flow.blocks = o.blocks;
-  if (o.clamp !== undefined) c.flow.clamp = o.clamp;
-  if (o.batch !== undefined) c.train.batchSize = o.batch;
-  if (o.lr !== undefined) c.train.lr = o.lr;
-  if (o.clip !== undefined) c.train.clipNorm = o.clip;
-  if (o.noise !== undefined) c.train.noiseStd = o.noise;
-  if (o.seed !== undefined) c.train.seed = o.seed;
-  if (o.patience !== undefined) c.train.patience = o.patience;
-  if (o.k !== undefined) c.baseline.k = o.k;
-  c.oe.steps = o.oeSteps ?? Math.max(1, Math.round(c.train.steps / 2));
-  if (o.eps === 'auto')
-    c.eps = { mode: 'auto', quantile: o.epsQuantile ?? 0.1, offset: o.epsOffset ?? -Math.log(10) };
-  else if (o.eps !== undefined) c.eps = { mode: 'fixed', value: o.eps };
-  return c;
+/** The training settings among a command's parsed options (the flags carry TrainOptions' names). */
+export function trainOptionsOf(o: ModelOpts): TrainOptions {
+  const rest = o as unknown as Record<string, unknown>;
+  const keys: (keyof TrainOptions)[] = [
+    'steps',
+    'hidden',
+    'blocks',
+    'clamp',
+    'batch',
+    'lr',
+    'clip',
+    'noise',
+    'eps',
+    'epsQuantile',
+    'epsOffset',
+    'seed',
+    'patience',
+    'preprocess',
+    'k',
+    'oeSteps',
+  ];
+  return Object.fromEntries(
+    keys.filter((k) => rest[k] !== undefined).map((k) => [k, rest[k]]),
+  ) as TrainOptions;
 }

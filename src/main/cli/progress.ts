@@ -2,7 +2,7 @@
  * Progress lines on stderr: rewritten in place on a terminal (~5/s), one line every few
  * seconds when stderr is a file or a CI log.
  */
-import type { TrainProgress } from '../engine/train/trainer';
+import type { TrainProgress } from '../engine/studio';
 
 export function progressPrinter(quiet: boolean): (p: TrainProgress) => void {
   let lastPrint = 0;

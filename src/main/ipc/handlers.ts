@@ -1,45 +1,56 @@
 /**
- * The main-process side of every IPC call, without Electron: validate the arguments
- * (schemas.ts), check paths against what the user picked (grants.ts), call the engine, return
- * plain data. Electron (./index.ts) and the browser preview (src/main/preview) both route calls
- * here, so the preview and the UI tests exercise the real handlers.
+ * The main-process side of the IPC contract (src/shared/ipc.ts): an adapter over the
+ * application layer (engine/studio). Each handler validates its arguments (zod, schemas.ts),
+ * checks that paths were picked or dropped by the user (grants.ts), calls one use case, and
+ * returns its IPC view (views.ts). Long use cases run as jobs (jobs.ts) with progress events.
+ *
+ * Electron-free: the desktop app (ipc/index.ts), the browser preview and the tests use it as is.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type {
-  AppInfo,
-  DatasetDetail,
-  DatasetInfo,
-  ExtractorInfo,
-  IpcInvokeArgs,
-  IpcInvokeChannel,
-  IpcInvokeResult,
-  JobEvent,
-  MethodInfo,
-} from '../../shared/ipc';
-import { decodeThumbnail } from '../engine/data/images';
+import type { AppInfo, IpcInvokeArgs, IpcInvokeChannel, IpcInvokeResult, JobEvent } from '../../shared/ipc';
 import {
-  CONTRAST_METHODS,
-  FLOW_METHODS,
-  METHOD_LABELS,
-  METHODS,
-  type Method,
-} from '../engine/detector/methods';
-import { detectorOfRun } from '../engine/studio/importDetector';
-import { exportDetectorOnnx } from '../engine/export/exportDetector';
-import type { Detector } from '../engine/detector/types';
-import { Workspace, type DatasetSummary, type ExtractorRow } from '../engine/store';
-import { addImageDataset } from '../engine/studio/datasets';
-import { trainDetectorRun, scoreDatasetRun, type DetectorRunProgress } from '../engine/studio/detectorRuns';
-import { extractorSpec, registerExtractor } from '../engine/studio/extractors';
-import { RunViews, isScoreRun } from '../engine/studio/runViews';
-import type { Selection } from '../engine/studio/selection';
+  addImageDataset,
+  checkTrainRequest,
+  datasetDetail,
+  datasetItems,
+  exportRun,
+  extractorById,
+  flowTrainingBackend,
+  getRun,
+  itemDetail,
+  itemThumbnail,
+  listDatasets,
+  listExtractors,
+  listRuns,
+  METHOD_INFO,
+  openWorkspace,
+  registerExtractor,
+  removeDataset,
+  removeRun,
+  runDetail,
+  scorePage,
+  scoreWithRun,
+  selectionOf,
+  setThreshold,
+  extractorInfo,
+  trainDetector,
+  type StudioProgress,
+  type Workspace,
+} from '../engine/studio';
 import { UserError } from '../engine/util/errors';
 import { appVersion } from '../engine/util/version';
-import { writeFileAtomic } from '../engine/util/writeFileAtomic';
 import { PathGrants } from './grants';
 import { JobRegistry, type JobContext } from './jobs';
 import { ARG_SCHEMAS } from './schemas';
+import {
+  datasetDetailView,
+  datasetView,
+  extractorView,
+  methodView,
+  runDetailView,
+  runSummaryView,
+} from './views';
 
 export interface Dialogs {
   pickFolder(o: { title: string }): Promise<string | null>;
@@ -53,7 +64,7 @@ export interface HandlerOptions {
   versions: AppInfo['versions'];
   dialogs: Dialogs;
   emit(e: JobEvent): void;
-  /** the training backend the engine will use, and why (computed lazily by the caller) */
+  /** the training backend the engine will use, and why (default: asked of the engine once) */
   trainBackend?: () => Promise<AppInfo['trainBackend']>;
 }
 
@@ -62,32 +73,45 @@ type Handler<C extends IpcInvokeChannel> = (
 ) => Promise<IpcInvokeResult<C>> | IpcInvokeResult<C>;
 type HandlerTable = { [C in IpcInvokeChannel]: Handler<C> };
 
-const THUMB_SIZES = [64, 96, 128, 192, 256, 384, 512];
-
-function extractorInfo(e: ExtractorRow): ExtractorInfo {
-  return {
-    id: e.id,
-    name: e.name,
-    path: e.path,
-    sha256: e.fileHash,
-    spec: extractorSpec(e),
-    available: fs.existsSync(e.path),
-  };
+/** A use case's extraction and training progress as job events. */
+function reportProgress(ctx: JobContext, p: StudioProgress, backend?: string): void {
+  if (p.kind === 'extract') {
+    ctx.progress({
+      phase: `extract ${p.selection}`,
+      done: p.p.done,
+      total: p.p.total,
+      rate: p.p.imagesPerSec,
+      etaSeconds: Number.isFinite(p.p.etaSeconds) ? p.p.etaSeconds : null,
+    });
+    return;
+  }
+  const t = p.p;
+  const contrastNll = Number.isFinite(t.contrastNll) ? t.contrastNll : null;
+  ctx.progress({
+    phase: `train ${t.phase}`,
+    done: t.step,
+    total: t.totalSteps,
+    rate: t.stepsPerSec,
+    etaSeconds: Number.isFinite(t.etaSeconds) ? t.etaSeconds : null,
+    inlierNll: t.inlierNll,
+    contrastNll,
+    heldOutNll: t.heldOutNll,
+    backend,
+  });
+  ctx.loss({ step: t.step, inlierNll: t.inlierNll, contrastNll });
 }
 
 export class StudioHandlers {
   readonly ws: Workspace;
   readonly grants = new PathGrants();
   readonly jobs: JobRegistry;
-  readonly views: RunViews;
   private readonly table: HandlerTable;
 
   constructor(private readonly o: HandlerOptions) {
-    this.ws = Workspace.open(o.workspaceFile);
-    this.views = new RunViews(this.ws);
+    this.ws = openWorkspace(o.workspaceFile);
     this.jobs = new JobRegistry(o.emit);
     // dataset roots of the workspace were picked by the user earlier
-    for (const d of this.ws.datasets.list()) this.grants.grantRead(d.root);
+    for (const d of listDatasets(this.ws)) this.grants.grantRead(d.root);
     this.table = this.buildTable();
   }
 
@@ -107,18 +131,9 @@ export class StudioHandlers {
     return await fn(...parsed.data);
   }
 
-  /** A JPEG thumbnail of a workspace item, refusing anything that is not inside its dataset's root. */
-  async thumbnail(itemId: number, size: number): Promise<Buffer> {
-    if (!Number.isInteger(itemId) || itemId < 1) throw new UserError(`thumbnail: bad item id ${itemId}`);
-    const s = THUMB_SIZES.find((t) => t >= size) ?? THUMB_SIZES[THUMB_SIZES.length - 1];
-    const item = this.ws.items.get(itemId);
-    const ds = item && this.ws.datasets.get(item.datasetId);
-    if (!item || !ds) throw new UserError(`thumbnail: item ${itemId} is not in the workspace`);
-    const root = fs.realpathSync(ds.root);
-    const file = fs.realpathSync(path.join(root, item.relPath));
-    if (file !== root && !file.startsWith(root + path.sep))
-      throw new UserError(`thumbnail: ${item.relPath} resolves outside its dataset folder`);
-    return decodeThumbnail(file, s);
+  /** A JPEG thumbnail of a workspace item (refused for files outside its dataset's folder). */
+  thumbnail(itemId: number, size: number): Promise<Buffer> {
+    return itemThumbnail(this.ws, itemId, size);
   }
 
   async close(): Promise<void> {
@@ -126,103 +141,10 @@ export class StudioHandlers {
     this.ws.close();
   }
 
-  private datasetInfo(d: DatasetSummary): DatasetInfo {
-    return {
-      id: d.id,
-      name: d.name,
-      kind: d.kind,
-      root: d.root,
-      created: d.created,
-      ok: d.ok,
-      skipped: d.unreadable,
-      // readable images only: what a run can use
-      labels: this.ws.items.labels(d.id, { status: 'ok' }),
-    };
-  }
-
-  private datasetDetail(id: number, extra: { relPath: string; reason: string }[] = []): DatasetDetail {
-    const d = this.ws.datasets.list().find((x) => x.id === id);
-    if (!d) throw new UserError(`dataset ${id} does not exist`, 'it may have been removed; pick another one');
-    const items = this.ws.items.list(id);
-    const hashes = items.filter((i) => i.status === 'ok' && i.contentHash).map((i) => i.contentHash!);
-    const featureCounts: Record<number, number> = {};
-    for (const e of this.ws.extractors.list())
-      featureCounts[e.id] = hashes.length - this.ws.features.missing(e.id, hashes).length;
-    return {
-      ...this.datasetInfo(d),
-      skippedFiles: [
-        ...items
-          .filter((i) => i.status !== 'ok')
-          .map((i) => ({ relPath: i.relPath, reason: i.reason ?? 'unreadable' })),
-        ...extra,
-      ],
-      featureCounts,
-    };
-  }
-
-  private selection(s: { datasetId: number; labels: string[] | null }, what: string): Selection {
-    const d = this.ws.datasets.get(s.datasetId);
-    if (!d)
-      throw new UserError(`${what}: dataset ${s.datasetId} does not exist`, 'pick a dataset from the list');
-    if (s.labels) {
-      const known = new Set(this.ws.items.labels(d.id).map((l) => l.label));
-      const bad = s.labels.filter((l) => !known.has(l));
-      if (bad.length)
-        throw new UserError(
-          `${what}: dataset "${d.name}" has no label ${bad.map((b) => `"${b}"`).join(', ')}`,
-        );
-    }
-    return { datasetId: d.id, datasetName: d.name, labels: s.labels && s.labels.length ? s.labels : null };
-  }
-
-  private extractor(id: number): ExtractorRow {
-    const e = this.ws.extractors.get(id);
-    if (!e)
-      throw new UserError(
-        `extractor ${id} does not exist`,
-        'pick one from the list or import an .onnx model',
-      );
-    if (!fs.existsSync(e.path))
-      throw new UserError(
-        `the model file of extractor "${e.name}" is gone: ${e.path}`,
-        'import the .onnx file again from its new place',
-      );
-    return e;
-  }
-
-  private reportRunProgress(ctx: JobContext, p: DetectorRunProgress, backend?: string): void {
-    if (p.kind === 'extract') {
-      ctx.progress({
-        phase: `extract ${p.name}`,
-        done: p.p.done,
-        total: p.p.total,
-        rate: p.p.imagesPerSec,
-        etaSeconds: Number.isFinite(p.p.etaSeconds) ? p.p.etaSeconds : null,
-      });
-      return;
-    }
-    const t = p.p;
-    ctx.progress({
-      phase: `train ${t.phase}`,
-      done: t.step,
-      total: t.totalSteps,
-      rate: t.stepsPerSec,
-      etaSeconds: Number.isFinite(t.etaSeconds) ? t.etaSeconds : null,
-      inlierNll: t.inlierNll,
-      contrastNll: Number.isFinite(t.contrastNll) ? t.contrastNll : null,
-      heldOutNll: t.heldOutNll,
-      backend,
-    });
-    ctx.loss({
-      step: t.step,
-      inlierNll: t.inlierNll,
-      contrastNll: Number.isFinite(t.contrastNll) ? t.contrastNll : null,
-    });
-  }
-
   private buildTable(): HandlerTable {
     const ws = this.ws;
     const o = this.o;
+    const trainBackend = o.trainBackend ?? flowTrainingBackend;
     return {
       'app:info': async () => ({
         version: appVersion(),
@@ -230,7 +152,7 @@ export class StudioHandlers {
         versions: o.versions,
         workspace: ws.file,
         shell: o.shell,
-        trainBackend: o.trainBackend ? await o.trainBackend() : null,
+        trainBackend: await trainBackend(),
       }),
       'dialog:pickFolder': async (a) => {
         const p = await o.dialogs.pickFolder(a);
@@ -247,8 +169,8 @@ export class StudioHandlers {
         if (p) this.grants.grantWrite(p);
         return p;
       },
-      'datasets:list': () => ws.datasets.list().map((d) => this.datasetInfo(d)),
-      'datasets:get': ({ id }) => this.datasetDetail(id),
+      'datasets:list': () => listDatasets(ws).map(datasetView),
+      'datasets:get': ({ id }) => datasetDetailView(datasetDetail(ws, id)),
       'datasets:add': ({ path: folder, name }) => {
         const root = this.grants.checkRead(folder, 'add a dataset');
         if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory())
@@ -268,126 +190,76 @@ export class StudioHandlers {
           });
           return {
             kind: 'scan',
-            dataset: this.datasetDetail(
-              r.dataset.id,
-              r.problems.map((p) => ({ relPath: p.relPath, reason: p.reason })),
+            dataset: datasetDetailView(
+              datasetDetail(
+                ws,
+                r.dataset.id,
+                r.problems.map((p) => ({ relPath: p.relPath, reason: p.reason })),
+              ),
             ),
           };
         });
       },
-      'datasets:items': ({ id, offset, limit, label }) => {
-        if (!ws.datasets.get(id)) throw new UserError(`dataset ${id} does not exist`);
-        const items = ws.items.list(id, {
-          status: 'ok',
-          labels: label === null || label === undefined ? undefined : [label],
-        });
-        return {
-          total: items.length,
-          items: items.slice(offset, offset + limit).map((i) => ({
-            id: i.id,
-            datasetId: i.datasetId,
-            relPath: i.relPath,
-            label: i.label,
-            width: i.width,
-            height: i.height,
-          })),
-        };
-      },
+      'datasets:items': ({ id, offset, limit, label }) => datasetItems(ws, id, { offset, limit, label }),
       'datasets:remove': ({ id }) => {
-        if (!ws.datasets.remove(id)) throw new UserError(`dataset ${id} does not exist`);
+        removeDataset(ws, id);
       },
-      'extractors:list': () => ws.extractors.list().map(extractorInfo),
+      'extractors:list': () => listExtractors(ws).map(extractorView),
       'extractors:import': async ({ path: file, name, spec }) => {
         const real = this.grants.checkRead(file, 'import an extractor');
-        return extractorInfo((await registerExtractor(ws, real, { name, spec })).extractor);
+        return extractorView(extractorInfo((await registerExtractor(ws, real, { name, spec })).extractor));
       },
-      'methods:list': () =>
-        METHODS.map((m: Method): MethodInfo => ({
-          id: m,
-          label: METHOD_LABELS[m],
-          usesContrast: CONTRAST_METHODS.includes(m),
-          flow: FLOW_METHODS.includes(m),
-        })),
+      'methods:list': () => METHOD_INFO.map(methodView),
       'runs:train': (req) => {
-        const inliers = this.selection(req.inliers, 'inliers');
-        const contrast =
-          req.contrast === null || req.contrast === 'permutation'
-            ? req.contrast
-            : this.selection(req.contrast, 'contrast');
-        const test = req.test
-          ? {
-              selection: this.selection({ datasetId: req.test.datasetId, labels: null }, 'test'),
-              inlierLabels: req.test.inlierLabels,
-            }
-          : null;
-        const extractor = this.extractor(req.extractorId);
-        if (contrast === 'permutation' && ws.datasets.get(inliers.datasetId)?.kind === 'image')
-          throw new UserError(
-            'permutation contrast is meant for tables, not images',
-            'pick a broad folder of other images as contrast',
-          );
+        const request = {
+          name: req.name,
+          method: req.method,
+          inliers: selectionOf(ws, req.inliers, 'inliers'),
+          contrast: req.contrast === null ? null : selectionOf(ws, req.contrast, 'contrast'),
+          test: req.test
+            ? {
+                selection: selectionOf(ws, { datasetId: req.test.datasetId, labels: null }, 'test'),
+                inlierLabels: req.test.inlierLabels,
+              }
+            : null,
+          extractor: extractorById(ws, req.extractorId),
+          options: { steps: req.steps, eps: req.eps, hidden: req.hidden, blocks: req.blocks, seed: req.seed },
+        };
+        // a request that breaks a rule is refused now, not as a failed job
+        checkTrainRequest(request);
         return this.jobs.start('train', async (ctx) => {
-          const backend = (await o.trainBackend?.())?.name;
-          const runId = await trainDetectorRun(
-            ws,
-            { ...req, inliers, contrast, test, extractor },
-            { signal: ctx.signal, onProgress: (p) => this.reportRunProgress(ctx, p, backend) },
-          );
-          return { kind: 'train', runId };
+          const backend = (await trainBackend())?.name;
+          const r = await trainDetector(ws, request, {
+            signal: ctx.signal,
+            onProgress: (p) => reportProgress(ctx, p, backend),
+          });
+          return { kind: 'train', runId: r.runId };
         });
       },
       'runs:score': ({ runId, datasetId }) => {
-        const sel = this.selection({ datasetId, labels: null }, 'score');
-        if (!ws.runs.get(runId)) throw new UserError(`run ${runId} does not exist`);
+        const sel = selectionOf(ws, { datasetId, labels: null }, 'score');
+        getRun(ws, runId);
         return this.jobs.start('score', async (ctx) => {
-          const id = await scoreDatasetRun(ws, runId, sel, {
+          const r = await scoreWithRun(ws, runId, sel, {
             signal: ctx.signal,
-            onProgress: (p) => this.reportRunProgress(ctx, p),
+            onProgress: (p) => reportProgress(ctx, p),
           });
-          return { kind: 'score', runId: id };
+          return { kind: 'score', runId: r.runId };
         });
       },
-      'runs:list': () => this.views.list(),
-      'runs:get': ({ id }) => this.views.detail(id),
-      'runs:scores': ({ id, offset, limit, group }) => this.views.scores(id, offset, limit, group ?? null),
-      'runs:item': ({ runId, itemId, neighbors }) => this.views.item(runId, itemId, neighbors),
-      'runs:setThreshold': ({ runId, targetFpr }) => this.views.setThreshold(runId, targetFpr),
-      'runs:remove': ({ id }) => {
-        for (const child of ws.runs.list({ parentRunId: id })) {
-          ws.runs.remove(child.id);
-          this.views.invalidate(child.id);
-        }
-        if (!ws.runs.remove(id)) throw new UserError(`run ${id} does not exist`);
-        this.views.invalidate(id);
-      },
+      'runs:list': () => listRuns(ws).map(runSummaryView),
+      'runs:get': ({ id }) => runDetailView(runDetail(ws, id)),
+      'runs:scores': ({ id, offset, limit, group }) => scorePage(ws, id, { offset, limit, group }),
+      'runs:item': ({ runId, itemId, neighbors }) => itemDetail(ws, runId, itemId, neighbors),
+      'runs:setThreshold': ({ runId, targetFpr }) => setThreshold(ws, runId, targetFpr),
+      'runs:remove': ({ id }) => removeRun(ws, id),
       'runs:export': ({ runId, format, path: out }) => {
         const file = this.grants.checkWrite(out, 'export');
-        const run = ws.runs.get(runId);
-        if (!run) throw new UserError(`run ${runId} does not exist`);
+        getRun(ws, runId);
         return this.jobs.start('export', async (ctx) => {
           ctx.progress({ phase: `export ${format}`, done: 0, total: 1, rate: 0, etaSeconds: null });
-          let bytes: Uint8Array;
-          if (format === 'csv') bytes = Buffer.from(this.views.csv(runId));
-          else {
-            const { detector, bytes: cfdet } = detectorOfRun(
-              ws,
-              isScoreRun(run) && run.parentRunId !== null ? run.parentRunId : runId,
-            );
-            if (format === 'cfdet') bytes = cfdet;
-            else {
-              const t = this.views.threshold(runId);
-              const withThreshold = {
-                ...detector,
-                thresholds: [{ value: t.threshold, fpr: t.targetFpr }],
-              } as Detector;
-              bytes = exportDetectorOnnx(withThreshold, {
-                appVersion: appVersion(),
-                source: `run ${runId}`,
-              }).bytes;
-            }
-          }
-          writeFileAtomic(file, bytes);
-          return { kind: 'export', path: file, bytes: bytes.length };
+          const r = exportRun(ws, runId, format, file);
+          return { kind: 'export', path: r.path, bytes: r.bytes };
         });
       },
       'jobs:cancel': ({ jobId }) => this.jobs.cancel(jobId),

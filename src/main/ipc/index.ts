@@ -16,7 +16,6 @@ export interface IpcOptions {
   isTrustedSender(event: IpcMainInvokeEvent): boolean;
   workspaceFile: string;
   window(): BrowserWindow | null;
-  trainBackend(): Promise<{ name: string; detail: string } | null>;
 }
 
 /** Must run before app 'ready': the thumbnail scheme is privileged (fetchable, like https). */
@@ -46,7 +45,6 @@ export function registerIpcHandlers(options: IpcOptions): StudioHandlers {
       v8: process.versions.v8,
     },
     emit,
-    trainBackend: options.trainBackend,
     dialogs: {
       pickFolder: async ({ title }) => {
         const win = options.window();

@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiError, JobEvent, JobKind, JobProgress, JobResult, LossPoint } from '../../shared/ipc';
-import { CancelledError, UserError } from '../engine/util/errors';
+import { CancelledError, hintFor, UserError } from '../engine/util/errors';
+import { APP_HINTS } from './hints';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -19,14 +20,16 @@ const PROGRESS_INTERVAL_MS = 100;
 
 /** What the renderer sees of an error: message + hint for user errors, a short note for bugs. */
 export function toApiError(e: unknown): ApiError {
-  if (e instanceof UserError) return { message: e.message, hint: e.hint ?? null, kind: 'user' };
+  if (e instanceof UserError)
+    return { message: e.message, hint: hintFor(e, APP_HINTS), kind: 'user', code: e.code };
   if (e instanceof CancelledError || (e as Error)?.name === 'AbortError')
-    return { message: (e as Error).message, hint: null, kind: 'cancelled' };
+    return { message: (e as Error).message, hint: null, kind: 'cancelled', code: null };
   const message = e instanceof Error ? e.message : String(e);
   return {
     message: message.split('\n')[0].slice(0, 500),
     hint: 'this looks like a bug in CF Studio; the details are in the log of the main process',
     kind: 'internal',
+    code: null,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { IpcInvokeChannel } from '../../shared/ipc';
+import { METHODS } from '../engine/studio';
 
 const id = z.number().int().positive();
 const pathString = z.string().min(1).max(4096);
@@ -12,7 +13,7 @@ const selection = z.strictObject({
   datasetId: id,
   labels: z.array(z.string().max(500)).max(10_000).nullable(),
 });
-const method = z.enum(['cf', 'flow', 'ratio', 'oe', 'mse', 'mse-ratio', 'knn', 'kde', 'pca']);
+const method = z.enum(METHODS);
 
 const extractorSpec = z.strictObject({
   inputName: z.string().min(1),
@@ -32,7 +33,7 @@ export const trainRequestSchema = z.strictObject({
   name: name.optional(),
   method,
   inliers: selection,
-  contrast: z.union([selection, z.literal('permutation'), z.null()]),
+  contrast: selection.nullable(),
   test: z
     .strictObject({ datasetId: id, inlierLabels: z.array(z.string().max(500)).min(1) })
     .nullable()

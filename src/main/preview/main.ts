@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultWorkspacePath } from '../engine/store/db';
+import { defaultWorkspacePath } from '../engine/studio';
 import { UserError } from '../engine/util/errors';
 import { startPreviewServer } from './server';
 

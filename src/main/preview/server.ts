@@ -24,7 +24,6 @@ import type { JobEvent } from '../../shared/ipc';
 import { UserError } from '../engine/util/errors';
 import { StudioHandlers } from '../ipc/handlers';
 import { toApiError } from '../ipc/jobs';
-import { describeTrainBackend } from '../trainBackendInfo';
 
 export interface PreviewOptions {
   workspaceFile: string;
@@ -116,7 +115,6 @@ export async function startPreviewServer(o: PreviewOptions): Promise<PreviewServ
     },
     dialogs: { pickFolder: nextAnswer, pickFile: nextAnswer, pickSavePath: nextAnswer },
     emit: broadcast,
-    trainBackend: describeTrainBackend,
   });
 
   let port = 0;

@@ -7,7 +7,7 @@
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../util/errors';
 import { readInputFile } from './read-file';
-import type { Table } from './table';
+import type { Table } from './tableData';
 
 export type Delimiter = ',' | ';' | '\t';
 

@@ -8,19 +8,9 @@ import { UserError } from '../util/errors';
 import { readCsvTable } from './csv';
 import { readNpy } from './npy';
 import { checkInputFile } from './read-file';
-import type { Matrix } from '../util/matrix';
+import type { Table } from './tableData';
 
-export interface Table {
-  /** The path the table was read from, as the user gave it (used in messages). */
-  source: string;
-  /** Feature column names, in order (the label column excluded). For .npy: f0, f1, … */
-  columns: string[];
-  /** Features, one row per sample. */
-  x: Matrix;
-  /** Per-row label (0 = normal, 1 = anomaly) when a label column was named, else null. */
-  labels: Float32Array | null;
-  labelColumn: string | null;
-}
+export type { Table } from './tableData';
 
 export interface LoadTableOptions {
   /** Name of the label column (CSV/TSV only); it is excluded from the features. */
@@ -39,7 +29,7 @@ export function loadTable(file: string, opts: LoadTableOptions = {}): Table {
   if (opts.requireLabel && !opts.labelColumn) {
     throw new UserError(
       `"${file}" was loaded without a label column, but labels are needed here`,
-      'Name the column that holds the labels (0 = normal, 1 = anomaly), e.g. --label-column label.',
+      'Name the column that holds the labels (0 = normal, 1 = anomaly).',
     );
   }
   if (TEXT_EXTS.has(ext)) {

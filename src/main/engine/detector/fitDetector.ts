@@ -4,62 +4,27 @@
  * a plain `Detector` object (saved as .cfdet by model/cfdet.ts, scored by scoreDetector.ts).
  */
 import { initTfjs, type BackendInfo } from '../backend/tfjsBackend';
-import { fitBaseline, type BaselineOptions } from '../baselines';
+import { fitBaseline } from '../baselines';
 import { holdOut } from '../data/split';
 import { quantile } from '../util/stats';
 import { flowLogProb } from '../flow/flowModel';
 import { initFlowParams } from '../flow/params';
-import { makeFlowSpec, DEFAULT_FLOW, type FlowSpecOptions } from '../flow/spec';
+import { makeFlowSpec } from '../flow/spec';
 import { cfObjective } from '../train/objectives/cf';
 import { nllObjective } from '../train/objectives/nll';
 import { oeObjective } from '../train/objectives/oe';
-import {
-  DEFAULT_TRAIN,
-  trainFlow,
-  type Contrast,
-  type TrainConfig,
-  type TrainProgress,
-  type TrainResult,
-} from '../train/trainer';
-import { UserError } from '../util/errors';
+import { trainFlow, type Contrast, type TrainProgress, type TrainResult } from '../train/trainer';
+import { UserError, userError } from '../util/errors';
 import { matrixHash } from '../util/hash';
 import { takeRows, type Matrix } from '../util/matrix';
 import { Rng } from '../util/rng';
-import { CONTRAST_METHODS, FLOW_METHODS, type Method } from './methods';
-import { applyPreprocessing, fitPreprocessing, preprocessingNotes, type PreprocessKind } from './preprocess';
+import type { DetectorConfig } from './config';
+import { checkContrast, FLOW_METHODS, type Method } from './methods';
+import { applyPreprocessing, fitPreprocessing, preprocessingNotes } from './preprocess';
 import type { Detector, DetectorFlow, EpsInfo, PhaseSummary } from './types';
 import { DETECTOR_FORMAT_VERSION } from './types';
 
-export type EpsConfig = { mode: 'fixed'; value: number } | { mode: 'auto'; quantile: number; offset: number };
-
-export interface DetectorConfig {
-  method: Method;
-  flow: Required<FlowSpecOptions>;
-  train: TrainConfig;
-  eps: EpsConfig;
-  /** OE: hinge weight λ, margin m, fine-tuning steps after the plain flow */
-  oe: { lambda: number; margin: number; steps: number };
-  heldOutShare: number;
-  baseline: BaselineOptions;
-  preprocess: PreprocessKind;
-}
-
-export function defaultDetectorConfig(
-  method: Method,
-  preprocess: PreprocessKind = 'standardize',
-): DetectorConfig {
-  return {
-    method,
-    flow: { ...DEFAULT_FLOW },
-    train: { ...DEFAULT_TRAIN },
-    // ε = 0: the paper's value for L2-normalized image features (METHOD §3)
-    eps: { mode: 'fixed', value: 0 },
-    oe: { lambda: 1, margin: 1, steps: 500 },
-    heldOutShare: 0.1,
-    baseline: {},
-    preprocess,
-  };
-}
+export { defaultDetectorConfig, type DetectorConfig, type EpsConfig } from './config';
 
 export interface FitInput {
   /** raw inlier features (rows × columns) */
@@ -97,12 +62,7 @@ export async function fitDetector(
       'provide more inlier rows',
     );
   }
-  if (CONTRAST_METHODS.includes(method) && input.contrast === null) {
-    throw new UserError(
-      `method '${method}' needs contrast data`,
-      'pass --contrast FILE, or --contrast permutation for tables',
-    );
-  }
+  checkContrast(method, input.contrast !== null);
   const t0 = performance.now();
   const preprocessing = fitPreprocessing(config.preprocess, input.inliers, input.columns, source);
   const x = applyPreprocessing(preprocessing, input.inliers, source);
@@ -222,9 +182,11 @@ export async function fitDetector(
     if (config.eps.mode === 'fixed') eps = { mode: 'fixed', value: config.eps.value };
     else {
       if (!held || held.rows < 10) {
-        throw new UserError(
-          'auto ε needs held-out inliers (at least 10 rows)',
-          'use a fixed ε (--eps 0) or more inlier rows',
+        throw userError(
+          'auto-eps-too-few-held-out',
+          `auto ε needs at least 10 held-out inlier rows; ${held?.rows ?? 0} are held out`,
+          { heldOut: held?.rows ?? 0, min: 10 },
+          'use a fixed ε or more inlier rows',
         );
       }
       // paper: train a plain flow, take a quantile of the inliers' log-density, add an offset.

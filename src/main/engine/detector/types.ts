@@ -8,8 +8,8 @@ import type { BaselineState } from '../baselines';
 import type { ParamMap } from '../flow/params';
 import type { FlowSpec } from '../flow/spec';
 import type { LossPoint } from '../train/trainer';
-import type { DetectorConfig } from './fitDetector';
-import type { Method } from './methods';
+import type { DetectorConfig } from './config';
+import { METHODS, type Method } from './methods';
 import type { Preprocessing } from './preprocess';
 
 export const DETECTOR_FORMAT_VERSION = 1;
@@ -74,7 +74,7 @@ export interface Detector {
 export const DetectorHeaderSchema = z.object({
   format: z.literal('cfstudio-detector'),
   formatVersion: z.number().int(),
-  method: z.enum(['cf', 'flow', 'ratio', 'oe', 'mse', 'mse-ratio', 'knn', 'kde', 'pca']),
+  method: z.enum(METHODS),
   preprocessing: z.object({ kind: z.enum(['standardize', 'median-iqr', 'l2', 'none']) }).passthrough(),
   flows: z.array(z.object({ role: z.enum(['inlier', 'contrast']), spec: z.any(), params: z.any() })),
   baseline: z.any().nullable(),

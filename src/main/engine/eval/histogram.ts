@@ -82,3 +82,18 @@ export function histograms(
   });
   return { edges, groups: out };
 }
+
+/**
+ * The histogram's x range: all finite scores, unless the top 1 % reach further than half the
+ * spread of the middle 98 % beyond the 99th percentile; then the range stops at the 99th
+ * percentile and the last bin also counts the scores above it.
+ */
+export function histogramRange(scores: readonly number[]): { lo: number; clippedAbove: number | null } {
+  const s = scores.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length < 100) return { lo: s[0] ?? 0, clippedAbove: null };
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))];
+  const q01 = q(0.01);
+  const q99 = q(0.99);
+  const max = s[s.length - 1];
+  return { lo: s[0], clippedAbove: max > q99 + 0.5 * (q99 - q01) ? q99 : null };
+}

@@ -37,3 +37,20 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number | b
   }
   return { fpr, tpr, thresholds };
 }
+
+/** At most about `points` points of a curve (every k-th point, then (1, 1)), for drawing. */
+export function thinRoc(
+  c: { fpr: number[]; tpr: number[] },
+  points: number,
+): { fpr: number[]; tpr: number[] } {
+  const step = Math.max(1, Math.ceil(c.fpr.length / points));
+  const fpr: number[] = [];
+  const tpr: number[] = [];
+  for (let i = 0; i < c.fpr.length; i += step) {
+    fpr.push(c.fpr[i]);
+    tpr.push(c.tpr[i]);
+  }
+  fpr.push(1);
+  tpr.push(1);
+  return { fpr, tpr };
+}

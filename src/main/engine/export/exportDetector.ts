@@ -26,7 +26,7 @@ import { inputColumns, inputDim } from '../detector/preprocess';
 import { parseInputSpec, formatInputSpec, type ExtractorInputSpec } from '../features/inputSpec';
 import { appendLogProb, flowParamShapes } from '../flow/flowGraph';
 import { GraphBuilder, type Graph } from '../flow/graph';
-import { UserError } from '../util/errors';
+import { UserError, userError } from '../util/errors';
 import {
   emitIrGraph,
   floatTensor,
@@ -92,9 +92,10 @@ export function buildScoreGraph(det: Detector): {
 /** Refuses what the ONNX export cannot write, with the reason. */
 function checkExportable(det: Detector, source: string): void {
   if (!FLOW_METHODS.includes(det.method) || det.baseline) {
-    throw new UserError(
+    throw userError(
+      'method-not-exportable',
       `ONNX export supports the flow methods ${FLOW_METHODS.join(', ')}; ${source} is a ${METHOD_LABELS[det.method]} detector`,
-      'train a flow method (e.g. --method cf) to export it, or keep scoring this one with `cfstudio score`',
+      { method: det.method, label: METHOD_LABELS[det.method] },
     );
   }
   if (!det.flows.some((f) => f.role === 'inlier'))
@@ -198,15 +199,16 @@ function prepareExtractor(
 ): FusedExtractor {
   const meta = det.meta.extractor;
   if (!meta)
-    throw new UserError(
-      `${source} was trained on table features, not on an image extractor's features`,
-      'export it without --with-extractor: the model then takes the feature rows',
+    throw userError(
+      'detector-not-for-images',
+      `${source} was trained on table features, not on an image extractor's features, so no extractor can be fused in front of it`,
+      { source },
     );
   const actual = sha256(ex.bytes);
   if (actual !== meta.sha256)
     throw new UserError(
       `${ex.file} is not the extractor ${source} was trained with (sha256 ${actual.slice(0, 12)}…, the detector needs "${meta.name}" ${meta.sha256.slice(0, 12)}…)`,
-      `pass the model file of extractor "${meta.name}" (--extractor FILE.onnx, or register it in the workspace)`,
+      `use the model file of extractor "${meta.name}" (sha256 ${meta.sha256.slice(0, 12)}…)`,
     );
   const spec = parseInputSpec(meta.spec, `${source} (extractor "${meta.name}")`);
   let model: onnxProto.onnx.ModelProto;
@@ -225,7 +227,7 @@ function prepareExtractor(
   if (!(opset >= MIN_OPSET && opset <= MAX_OPSET))
     throw new UserError(
       `${ex.file} uses ONNX opset ${opset}; fusing supports extractors with opset ${MIN_OPSET}–${MAX_OPSET}`,
-      `convert it first (python: onnx.version_converter.convert_version(model, ${EXPORT_OPSET})), or export without --with-extractor`,
+      `convert it first (python: onnx.version_converter.convert_version(model, ${EXPORT_OPSET})), or export the detector alone (it then takes feature rows)`,
     );
   const input = (graph.input ?? []).find((i) => i.name === spec.inputName);
   const output = (graph.output ?? []).find((o) => o.name === spec.outputName);

@@ -20,7 +20,7 @@ export function checkScorerMetadata(meta: Record<string, string>, file: string):
   if (meta['cfstudio.format'] !== ONNX_SCORER_FORMAT)
     throw new UserError(
       `${file} is an ONNX model, but not a detector exported by CF Studio (no cfstudio.format metadata)`,
-      'export one with: cfstudio export --model DETECTOR.cfdet --format onnx --out FILE.onnx',
+      'export a detector as ONNX with CF Studio first',
     );
   const v = Number(meta['cfstudio.format_version']);
   if (!(v >= 1)) throw new UserError(`${file} has an unreadable cfstudio.format_version`, 'export it again');
@@ -67,7 +67,7 @@ export class OnnxScorer {
     if (this.fused)
       throw new UserError(
         `${this.file} takes images (it contains the extractor), not feature rows`,
-        'feed it the image tensor (scoreImages), or export without --with-extractor',
+        'feed it the image tensor (scoreImages), or export the detector without its extractor',
       );
     if (x.cols !== this.featureDim)
       throw new UserError(
@@ -89,7 +89,7 @@ export class OnnxScorer {
     } catch (e) {
       throw new UserError(
         `ONNX Runtime could not run ${this.file} on a [${t.dims.join(', ')}] input: ${(e as Error).message.split('\n')[0]}`,
-        'check the input shape against the model metadata (cfstudio info FILE.onnx)',
+        'check the input shape against the model metadata (cfstudio.input)',
       );
     }
     return {

@@ -3,7 +3,7 @@
  *
  * The flow and its training objectives are written once, as a graph of these nodes, and
  * then run by several executors: TensorFlow.js (training and scoring), a float64 reference
- * executor (tests: Jacobians, parity) and the ONNX writer (export/onnxGraph.ts: the scorer
+ * executor (tests: Jacobians, parity) and the ONNX writer (flow/onnxGraph.ts: the scorer
  * and, with the backward pass of flow/autodiff, the training step of train/ort). Every op
  * below must be supported by every executor; keep the set small.
  *

@@ -3,6 +3,8 @@
  * by every job kind (train, extract, …): start with an input, stream progress, end with a
  * result or an error whose kind survives the thread boundary.
  */
+import type { ErrorCode } from '../util/errors';
+
 export type ToWorker<I> = { type: 'start'; input: I } | { type: 'cancel' };
 
 export type FromWorker<P, R> =
@@ -13,5 +15,8 @@ export type FromWorker<P, R> =
       kind: 'user' | 'cancelled' | 'internal';
       message: string;
       hint?: string;
+      /** user errors: their code and data (see util/errors.ts) */
+      code?: ErrorCode;
+      data?: unknown;
       stack?: string;
     };

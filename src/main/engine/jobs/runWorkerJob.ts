@@ -64,7 +64,10 @@ export function runWorkerJob<I, P, R>(
         finish(() =>
           reject(
             m.kind === 'user'
-              ? new UserError(m.message, m.hint)
+              ? new UserError(m.message, m.hint, {
+                  code: m.code ?? 'invalid-input',
+                  data: (m.data ?? {}) as never,
+                })
               : m.kind === 'cancelled'
                 ? new CancelledError(m.message.replace(/ cancelled$/, ''))
                 : Object.assign(new Error(m.message), { stack: m.stack }),

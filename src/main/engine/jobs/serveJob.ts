@@ -22,13 +22,10 @@ export function serveJob<I, P, R>(
   const send = (m: FromWorker<P, R>, transfer?: Transferable[]) => port.postMessage(m, transfer);
   const minInterval = opts.minIntervalMs ?? 100;
   let last = 0;
-  port.on('message', async (m: ToWorker<I>) => {
-    if (m.type === 'cancel') {
-      ac.abort();
-      return;
-    }
+  // start() never rejects: every outcome, error or not, is posted to the caller
+  const start = async (input: I): Promise<void> => {
     try {
-      const result = await job(m.input, {
+      const result = await job(input, {
         signal: ac.signal,
         progress: (progress, force) => {
           const now = Date.now();
@@ -42,9 +39,13 @@ export function serveJob<I, P, R>(
     } catch (e) {
       if (e instanceof CancelledError) send({ type: 'error', kind: 'cancelled', message: e.message });
       else if (e instanceof UserError)
-        send({ type: 'error', kind: 'user', message: e.message, hint: e.hint });
+        send({ type: 'error', kind: 'user', message: e.message, hint: e.hint, code: e.code, data: e.data });
       else
         send({ type: 'error', kind: 'internal', message: (e as Error).message, stack: (e as Error).stack });
     }
+  };
+  port.on('message', (m: ToWorker<I>) => {
+    if (m.type === 'cancel') ac.abort();
+    else void start(m.input);
   });
 }

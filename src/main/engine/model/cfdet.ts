@@ -52,7 +52,7 @@ export function decodeDetector(buf: Buffer, file: string): Detector {
   const notOurs = (why: string) =>
     new UserError(
       `${file} is not a CF Studio detector file (${why})`,
-      'pass a .cfdet file written by `cfstudio train`',
+      'pass a detector file (.cfdet) written by CF Studio',
     );
   if (buf.length < MAGIC.length + 8 + HASH_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw notOurs(buf.length === 0 ? 'the file is empty' : 'unknown file signature');
@@ -128,7 +128,7 @@ export function loadDetector(file: string): Detector {
       code === 'ENOENT'
         ? `model file ${file} not found`
         : `cannot read model file ${file}: ${(e as Error).message}`,
-      'check the --model path',
+      'check the path',
     );
   }
   return decodeDetector(buf, file);

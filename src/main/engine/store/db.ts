@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { UserError } from '../util/errors';
+import { UserError, userError } from '../util/errors';
 import { checkWorkspace, migrate, SCHEMA_VERSION } from './migrations';
 
 export interface OpenOptions {
@@ -92,10 +92,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     if (err instanceof UserError) throw err;
     const code = sqliteCode(err);
     if (code === 'SQLITE_NOTADB') {
-      throw new UserError(
-        `"${file}" is not a CF Studio workspace (not a SQLite file)`,
-        'Choose a .cfstudio workspace file, or a new path to create an empty workspace.',
-      );
+      throw userError('workspace-foreign', `"${file}" is not a CF Studio workspace (not a SQLite file)`, {
+        file,
+      });
     }
     if (code === 'SQLITE_CORRUPT') {
       throw new UserError(
@@ -120,6 +119,6 @@ function cannotOpen(file: string, readonly: boolean, err: unknown): UserError {
   }
   return new UserError(
     `cannot open workspace "${file}" ${readonly ? 'for reading' : 'for writing'} (${why})`,
-    'Check that the file and its folder exist and are writable by you (SQLite also writes -wal and -shm files next to it), or set CFSTUDIO_WORKSPACE to another path.',
+    'Check that the file and its folder exist and are writable by you (SQLite also writes -wal and -shm files next to it), or use a workspace at another path.',
   );
 }

@@ -2,12 +2,14 @@
  * Image folders as workspace datasets: scan (content sniffing, hashing, unreadable files kept
  * with their reason) and record the items. Adding the same folder again rescans it: new files
  * are added, changed ones updated, deleted ones removed; features stay cached by content hash.
+ * Also what a front end shows of datasets: the list, one dataset's detail and its items.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { scanFolder, type ScanProblem, type ScannedItem } from '../data/images';
-import type { DatasetRow, Workspace } from '../store';
-import { UserError } from '../util/errors';
+import type { DatasetRow, DatasetSummary, Workspace } from '../store';
+import { UserError, userError } from '../util/errors';
+import { invalidateRunViews } from './runViewCache';
 
 export interface ScanProgress {
   phase: 'scan';
@@ -69,9 +71,10 @@ export async function addImageDataset(
   });
   let dataset = opts.name ? ws.datasets.byName(opts.name) : datasetForRoot(ws, scan.root);
   if (dataset && dataset.root !== scan.root) {
-    throw new UserError(
+    throw userError(
+      'dataset-name-taken',
       `a dataset named "${dataset.name}" already exists for another folder (${dataset.root})`,
-      'pick another --name, or remove the old dataset first (cfstudio dataset remove NAME)',
+      { name: dataset.name, root: dataset.root },
     );
   }
   if (dataset && dataset.kind !== 'image') {
@@ -118,4 +121,132 @@ function toNewItem(i: ScannedItem) {
     status: i.status,
     reason: i.reason,
   };
+}
+
+export interface LabelCount {
+  label: string;
+  count: number;
+}
+
+export interface DatasetInfo {
+  id: number;
+  name: string;
+  kind: 'image' | 'tabular';
+  root: string;
+  created: string;
+  /** readable images */
+  ok: number;
+  /** files skipped (unreadable, not images, …) */
+  skipped: number;
+  /** readable images per subfolder label ('' = files directly in the root) */
+  labels: LabelCount[];
+}
+
+export interface DatasetDetail extends DatasetInfo {
+  skippedFiles: { relPath: string; reason: string }[];
+  /** per extractor of the workspace: how many readable images have its features */
+  features: { extractorId: number; extractor: string; withFeatures: number; of: number }[];
+}
+
+function info(ws: Workspace, d: DatasetSummary): DatasetInfo {
+  return {
+    id: d.id,
+    name: d.name,
+    kind: d.kind,
+    root: d.root,
+    created: d.created,
+    ok: d.ok,
+    skipped: d.unreadable,
+    // readable images only: what a run can use
+    labels: ws.items.labels(d.id, { status: 'ok' }),
+  };
+}
+
+export function listDatasets(ws: Workspace): DatasetInfo[] {
+  return ws.datasets.list().map((d) => info(ws, d));
+}
+
+/** A dataset by id or by name. */
+export function findDataset(ws: Workspace, ref: number | string, role = 'dataset'): DatasetRow {
+  const d = typeof ref === 'number' ? ws.datasets.get(ref) : ws.datasets.byName(ref);
+  if (d) return d;
+  if (typeof ref === 'number')
+    throw userError('dataset-missing', `${role}: dataset ${ref} does not exist`, { datasetId: ref, role });
+  throw userError('data-ref-unknown', `no dataset named "${ref}" in this workspace`, {
+    ref,
+    role,
+    known: ws.datasets.list().map((x) => x.name),
+    folder: null,
+  });
+}
+
+/** A dataset with its skipped files (plus `extraSkipped`, e.g. a scan's folder problems) and feature coverage. */
+export function datasetDetail(
+  ws: Workspace,
+  ref: number | string,
+  extraSkipped: { relPath: string; reason: string }[] = [],
+): DatasetDetail {
+  const row = findDataset(ws, ref);
+  const d = ws.datasets.list().find((x) => x.id === row.id)!;
+  const items = ws.items.list(d.id);
+  const hashes = [
+    ...new Set(items.filter((i) => i.status === 'ok' && i.contentHash).map((i) => i.contentHash!)),
+  ];
+  return {
+    ...info(ws, d),
+    skippedFiles: [
+      ...items
+        .filter((i) => i.status !== 'ok')
+        .map((i) => ({ relPath: i.relPath, reason: i.reason ?? 'unreadable' })),
+      ...extraSkipped,
+    ],
+    features: ws.extractors.list().map((e) => ({
+      extractorId: e.id,
+      extractor: e.name,
+      withFeatures: hashes.length - ws.features.missing(e.id, hashes).length,
+      of: hashes.length,
+    })),
+  };
+}
+
+export interface DatasetItem {
+  id: number;
+  datasetId: number;
+  relPath: string;
+  label: string;
+  width: number | null;
+  height: number | null;
+}
+
+/** A page of a dataset's readable items (optionally of one label). */
+export function datasetItems(
+  ws: Workspace,
+  id: number,
+  page: { offset: number; limit: number; label?: string | null },
+): { total: number; items: DatasetItem[] } {
+  findDataset(ws, id);
+  const items = ws.items.list(id, {
+    status: 'ok',
+    labels: page.label === null || page.label === undefined ? undefined : [page.label],
+  });
+  return {
+    total: items.length,
+    items: items.slice(page.offset, page.offset + page.limit).map((i) => ({
+      id: i.id,
+      datasetId: i.datasetId,
+      relPath: i.relPath,
+      label: i.label,
+      width: i.width,
+      height: i.height,
+    })),
+  };
+}
+
+/** Removes a dataset (not its files); its cached features stay, keyed by image content. */
+export function removeDataset(ws: Workspace, ref: number | string): DatasetRow {
+  const d = findDataset(ws, ref);
+  ws.datasets.remove(d.id);
+  // runs keep their history, but their ranked lists lose the items of this dataset
+  invalidateRunViews(ws);
+  return d;
 }

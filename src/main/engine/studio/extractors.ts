@@ -9,8 +9,9 @@ import { findCatalogEntry, ensureCatalogModel, type DownloadProgress } from '../
 import { OnnxExtractor } from '../features/onnxExtractor';
 import { resolveExtractorSpec } from '../features/resolveSpec';
 import { parseInputSpec, type ExtractorInputSpec } from '../features/inputSpec';
+import type { Detector } from '../detector/types';
 import type { ExtractorRow, Workspace } from '../store';
-import { UserError } from '../util/errors';
+import { userError } from '../util/errors';
 
 export interface RegisteredExtractor {
   extractor: ExtractorRow;
@@ -34,9 +35,10 @@ export async function registerExtractor(
   const name = opts.name ?? r.catalogId ?? path.basename(file).replace(/\.onnx$/i, '');
   const clash = ws.extractors.byName(name);
   if (clash && clash.fileHash !== r.sha256) {
-    throw new UserError(
+    throw userError(
+      'extractor-name-taken',
       `an extractor named "${name}" already exists for another model file (${clash.path})`,
-      'pick another --name',
+      { name, path: clash.path },
     );
   }
   const extractor = ws.extractors.upsert({ name, fileHash: r.sha256, path: file, inputSpec: r.spec });
@@ -63,14 +65,10 @@ export async function resolveExtractor(
   const all = ws.extractors.list();
   if (!ref) {
     if (all.length === 1) return checkFile(all[0]);
-    throw new UserError(
-      all.length === 0
-        ? 'no feature extractor in this workspace yet'
-        : `this workspace has ${all.length} extractors; say which one`,
-      all.length === 0
-        ? 'add one: cfstudio extractor add MODEL.onnx --name moco (or pass --extractor FILE.onnx)'
-        : `use --extractor with one of: ${all.map((e) => e.name).join(', ')}`,
-    );
+    if (all.length === 0) throw userError('extractor-none', 'no feature extractor in this workspace yet', {});
+    throw userError('extractor-ambiguous', `this workspace has ${all.length} extractors; say which one`, {
+      names: all.map((e) => e.name),
+    });
   }
   const byName = ws.extractors.byName(ref);
   if (byName) return checkFile(byName);
@@ -87,18 +85,19 @@ export async function resolveExtractor(
     const r = await registerExtractor(ws, file, { name: entry.id });
     return { extractor: r.extractor, warnings: r.warnings };
   }
-  throw new UserError(
+  throw userError(
+    'extractor-unknown',
     `unknown extractor "${ref}": not an extractor of this workspace, not a file, not a catalog entry`,
-    `workspace extractors: ${all.map((e) => e.name).join(', ') || '(none)'}; add a model with: cfstudio extractor add MODEL.onnx`,
+    { ref, known: all.map((e) => e.name) },
   );
 }
 
 function checkFile(e: ExtractorRow): { extractor: ExtractorRow; warnings: string[] } {
   if (!fs.existsSync(e.path)) {
-    throw new UserError(
-      `the model file of extractor "${e.name}" is gone: ${e.path}`,
-      `put it back, or register it again from its new place: cfstudio extractor add FILE --name ${e.name}`,
-    );
+    throw userError('extractor-file-gone', `the model file of extractor "${e.name}" is gone: ${e.path}`, {
+      name: e.name,
+      path: e.path,
+    });
   }
   return { extractor: e, warnings: [] };
 }
@@ -106,4 +105,53 @@ function checkFile(e: ExtractorRow): { extractor: ExtractorRow; warnings: string
 /** The input spec stored with an extractor, validated (the workspace file may be old or edited). */
 export function extractorSpec(e: ExtractorRow): ExtractorInputSpec {
   return parseInputSpec(e.inputSpec, `the input spec of extractor "${e.name}" in the workspace`);
+}
+
+export interface ExtractorInfo {
+  id: number;
+  name: string;
+  path: string;
+  sha256: string;
+  spec: ExtractorInputSpec;
+  /** the model file is on disk */
+  available: boolean;
+}
+
+export function extractorInfo(e: ExtractorRow): ExtractorInfo {
+  return {
+    id: e.id,
+    name: e.name,
+    path: e.path,
+    sha256: e.fileHash,
+    spec: extractorSpec(e),
+    available: fs.existsSync(e.path),
+  };
+}
+
+export function listExtractors(ws: Workspace): ExtractorInfo[] {
+  return ws.extractors.list().map(extractorInfo);
+}
+
+/** An extractor by id (the app's form): it must exist and its model file must be on disk. */
+export function extractorById(ws: Workspace, id: number): ExtractorRow {
+  const e = ws.extractors.get(id);
+  if (!e) throw userError('extractor-id-missing', `extractor ${id} does not exist`, { extractorId: id });
+  return checkFile(e).extractor;
+}
+
+/** The workspace extractor an image detector was trained on (matched by the model's sha256). */
+export function extractorForDetector(ws: Workspace, det: Detector, source: string): ExtractorRow {
+  const meta = det.meta.extractor;
+  if (!meta)
+    throw userError('detector-not-for-images', `${source} was trained on table features, not on images`, {
+      source,
+    });
+  const e = ws.extractors.byHash(meta.sha256);
+  if (!e)
+    throw userError(
+      'extractor-not-in-workspace',
+      `${source} needs the extractor "${meta.name}" (sha256 ${meta.sha256.slice(0, 12)}…), which this workspace does not have`,
+      { name: meta.name, sha256: meta.sha256, source },
+    );
+  return e;
 }

@@ -1,12 +1,13 @@
 /**
- * `cfstudio import deer.cfdet`: a detector file back into a workspace, as a finished run whose
- * model bytes are the file's own (so exporting the run again gives the same file, and the same
- * scores). The file is fully checked first (signature, format version, checksum, shapes: see
- * model/cfdet.ts); its extractor is matched by sha256 among the workspace's extractors.
+ * A detector file back into a workspace, as a finished run whose model bytes are the file's
+ * own (so exporting the run again gives the same file, and the same scores). The file is fully
+ * checked first (signature, format version, checksum, shapes: see model/cfdet.ts); its extractor
+ * is matched by sha256 among the workspace's extractors.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DetectorConfigSchema } from '../detector/config';
 import type { Detector } from '../detector/types';
 import { decodeDetector } from '../model/cfdet';
 import type { ExtractorRow, Workspace } from '../store';
@@ -17,6 +18,8 @@ export interface ImportResult {
   detector: Detector;
   /** the workspace extractor with the detector's sha256 (image detectors), or null */
   extractor: ExtractorRow | null;
+  /** an image detector whose extractor this workspace lacks (images cannot be scored yet) */
+  missingExtractor: { name: string; sha256: string } | null;
   notes: string[];
 }
 
@@ -44,26 +47,28 @@ export function importDetector(ws: Workspace, file: string, opts: { name?: strin
   const { detector: det, bytes } = readDetectorFile(file);
   const notes: string[] = [];
   let extractor: ExtractorRow | null = null;
+  let missingExtractor: ImportResult['missingExtractor'] = null;
   if (det.meta.extractor) {
     extractor = ws.extractors.byHash(det.meta.extractor.sha256) ?? null;
-    if (!extractor)
+    if (!extractor) {
+      missingExtractor = { name: det.meta.extractor.name, sha256: det.meta.extractor.sha256 };
       notes.push(
-        `the detector was trained on features of extractor "${det.meta.extractor.name}" (sha256 ${det.meta.extractor.sha256.slice(0, 12)}…), which this workspace does not have; add it to score images: cfstudio extractor add FILE.onnx --name ${det.meta.extractor.name}`,
+        `the detector was trained on features of extractor "${det.meta.extractor.name}" (sha256 ${det.meta.extractor.sha256.slice(0, 12)}…), which this workspace does not have: images can be scored once it is added`,
       );
+    }
   }
   // the stored bytes are the file's own bytes: exporting the run again gives the same file
   const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const config = DetectorConfigSchema.safeParse(det.meta.config);
   const runId = ws.transaction(() => {
     const id = ws.runs.create({
+      kind: 'import',
       name: opts.name ?? `imported ${path.basename(file)}`,
       method: det.method,
-      config: det.meta.config ?? {},
-      // an imported detector's training data is not in this workspace
-      inlierDatasetId: null,
-      contrastDatasetId: null,
-      testDatasetId: null,
+      config: { detector: config.success ? config.data : null },
       extractorId: extractor?.id ?? null,
-      selection: { inliers: 'imported', contrast: det.meta.dataHashes.contrast ? 'imported' : null },
+      // an imported detector's training data is not in this workspace
+      selections: {},
       parentRunId: null,
     });
     ws.runs.start(id, det.meta.backend?.backend ?? null);
@@ -71,7 +76,6 @@ export function importDetector(ws: Workspace, file: string, opts: { name?: strin
     ws.runs.finish(id, {
       status: 'done',
       metrics: {
-        imported: true,
         file: path.resolve(file),
         sha256,
         eps: det.eps,
@@ -82,32 +86,5 @@ export function importDetector(ws: Workspace, file: string, opts: { name?: strin
     });
     return id;
   });
-  return { runId, detector: det, extractor, notes };
-}
-
-/** The detector stored with a run (trained or imported), with its bytes. */
-export function detectorOfRun(ws: Workspace, runId: number): { detector: Detector; bytes: Buffer } {
-  const run = ws.runs.get(runId);
-  if (!run) throw new UserError(`run ${runId} not found in ${ws.file}`, 'list runs with: cfstudio runs list');
-  const m = ws.models.get(runId);
-  if (!m)
-    throw new UserError(
-      `run ${runId} (${run.method}, ${run.status}) has no stored model`,
-      'pick a finished training run (cfstudio runs list)',
-    );
-  let bytes: Buffer;
-  if (m.bytes) bytes = Buffer.from(m.bytes);
-  else {
-    try {
-      bytes = fs.readFileSync(m.path!);
-    } catch (e) {
-      throw new UserError(`the model of run ${runId} (${m.path}) cannot be read: ${(e as Error).message}`);
-    }
-  }
-  if (m.format !== 'cfdet')
-    throw new UserError(
-      `run ${runId} stores a ${m.format} model, not a CF Studio detector`,
-      'pick another run',
-    );
-  return { detector: decodeDetector(bytes, `the model of run ${runId}`), bytes };
+  return { runId, detector: det, extractor, missingExtractor, notes };
 }

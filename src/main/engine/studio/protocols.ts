@@ -8,7 +8,7 @@
  *                       (row = inlier class, column = anomaly class).
  *   dataset-vs-dataset  inliers = one selection, test = held-back inliers + another selection.
  */
-import type { DetectorConfig } from '../detector/fitDetector';
+import type { DetectorConfig } from '../detector/config';
 import { CONTRAST_METHODS, type Method } from '../detector/methods';
 import { mean } from '../util/stats';
 import type { ExtractorRow, NewRun, Workspace } from '../store';
@@ -16,8 +16,11 @@ import type { TrainProgress } from '../train/trainer';
 import { CancelledError, UserError } from '../util/errors';
 import { takeRows, vstack, type Matrix } from '../util/matrix';
 import type { EvalMetrics, PickWithItem, TestSet } from './evaluateRun';
-import { loadSelection, selectionLabel, type LoadedSelection, type Selection } from './selection';
-import { trainRun } from './trainRun';
+import { extractorSpec } from './extractors';
+import { extractSelections, type ExtractProgress } from './extraction';
+import { recordTrainingRun } from './recordTraining';
+import { loadSelection, selectionLabel, toRef, type LoadedSelection, type Selection } from './selection';
+import { detectorConfigFor, type TrainOptions } from './trainOptions';
 
 export interface ProtocolProgress {
   phase: 'protocol';
@@ -53,8 +56,15 @@ export interface OneVsRestResult {
 
 export interface ProtocolOptions {
   onProgress?: (p: ProtocolProgress) => void;
+  onExtract?: (selection: string, p: ExtractProgress) => void;
   onRunDone?: (r: ProtocolRunResult) => void;
   signal?: AbortSignal;
+}
+
+/** Each method's detector configuration from the user's settings (image features: the extractor decides L2). */
+function configFor(options: TrainOptions, extractor: ExtractorRow): (m: Method) => DetectorConfig {
+  const pre = extractorSpec(extractor).l2Normalize ? 'l2' : 'standardize';
+  return (m) => detectorConfigFor(m, options, pre);
 }
 
 function rowsWhere(m: Matrix, keep: (i: number) => boolean): Matrix {
@@ -71,12 +81,17 @@ export async function oneVsRest(
     test: Selection;
     methods: Method[];
     classes?: string[] | null;
-    config: (m: Method) => DetectorConfig;
+    options: TrainOptions;
     extractor: ExtractorRow;
     name?: string;
   },
   opts: ProtocolOptions = {},
 ): Promise<OneVsRestResult> {
+  await extractSelections(ws, [input.test, input.train, input.contrast], input.extractor, {
+    signal: opts.signal,
+    onProgress: opts.onExtract,
+  });
+  const config = configFor(input.options, input.extractor);
   const train = loadSelection(ws, input.train, input.extractor.id, 'training data');
   const contrast = loadSelection(ws, input.contrast, input.extractor.id, 'contrast data');
   const test = loadSelection(ws, input.test, input.extractor.id, 'test data');
@@ -118,26 +133,21 @@ export async function oneVsRest(
   const { parentRunId, runs } = await runJobs(
     ws,
     {
+      kind: 'protocol',
       name: input.name ?? `one-vs-rest ${selectionLabel(input.test)}`,
       method: 'protocol:one-vs-rest',
       config: {
+        protocol: 'one-vs-rest',
         methods: input.methods,
         classes: inlierClasses,
-        perMethod: Object.fromEntries(input.methods.map((m) => [m, input.config(m)])),
+        perMethod: Object.fromEntries(input.methods.map((m) => [m, config(m)])),
       },
-      inlierDatasetId: input.train.datasetId,
-      contrastDatasetId: input.contrast.datasetId,
-      testDatasetId: input.test.datasetId,
       extractorId: input.extractor.id,
-      selection: {
-        train: selectionLabel(input.train),
-        contrast: selectionLabel(input.contrast),
-        test: selectionLabel(input.test),
-      },
+      selections: { train: toRef(input.train), contrast: toRef(input.contrast), test: toRef(input.test) },
       parentRunId: null,
     },
     jobs,
-    { config: input.config, contrast, extractor: input.extractor },
+    { config, contrast, extractor: input.extractor },
     opts,
   );
   const meanAuroc: Record<string, number> = {};
@@ -162,8 +172,11 @@ export async function oneVsRest(
   ws.runs.finish(parentRunId, {
     status: 'done',
     metrics: {
-      ...result,
       runs: runs.map((r) => ({ runId: r.runId, method: r.method, inlier: r.inlier, auroc: r.metrics.auroc })),
+      meanAuroc,
+      classes: testClasses,
+      inlierClasses,
+      matrix,
     },
   });
   return result;
@@ -186,13 +199,20 @@ export async function datasetVsDataset(
     anomalies: Selection;
     contrast: Selection;
     methods: Method[];
-    config: (m: Method) => DetectorConfig;
+    options: TrainOptions;
     extractor: ExtractorRow;
     testShare?: number;
     name?: string;
   },
   opts: ProtocolOptions = {},
 ): Promise<DatasetVsDatasetResult> {
+  await extractSelections(
+    ws,
+    [input.inliers, input.anomalies, input.contrast, ...(input.inlierTest ? [input.inlierTest] : [])],
+    input.extractor,
+    { signal: opts.signal, onProgress: opts.onExtract },
+  );
+  const config = configFor(input.options, input.extractor);
   const inl = loadSelection(ws, input.inliers, input.extractor.id, 'inlier data');
   const ano = loadSelection(ws, input.anomalies, input.extractor.id, 'anomaly data');
   const contrast = loadSelection(ws, input.contrast, input.extractor.id, 'contrast data');
@@ -233,32 +253,36 @@ export async function datasetVsDataset(
   const { parentRunId, runs } = await runJobs(
     ws,
     {
+      kind: 'protocol',
       name: input.name ?? `${selectionLabel(input.inliers)} vs ${anomalyName}`,
       method: 'protocol:dataset-vs-dataset',
       config: {
+        protocol: 'dataset-vs-dataset',
         methods: input.methods,
-        perMethod: Object.fromEntries(input.methods.map((m) => [m, input.config(m)])),
+        ...(input.inlierTest ? {} : { testShare: input.testShare ?? 0.2 }),
+        perMethod: Object.fromEntries(input.methods.map((m) => [m, config(m)])),
       },
-      inlierDatasetId: input.inliers.datasetId,
-      contrastDatasetId: input.contrast.datasetId,
-      testDatasetId: input.anomalies.datasetId,
       extractorId: input.extractor.id,
-      selection: {
-        inliers: selectionLabel(input.inliers),
-        inlierTest: input.inlierTest
-          ? selectionLabel(input.inlierTest)
-          : `held-back ${input.testShare ?? 0.2}`,
-        anomalies: anomalyName,
-        contrast: selectionLabel(input.contrast),
+      selections: {
+        inliers: toRef(input.inliers),
+        ...(input.inlierTest ? { inlierTest: toRef(input.inlierTest) } : {}),
+        anomalies: toRef(input.anomalies),
+        contrast: toRef(input.contrast),
       },
       parentRunId: null,
     },
     jobs,
-    { config: input.config, contrast, extractor: input.extractor },
+    { config, contrast, extractor: input.extractor },
     opts,
   );
   const auroc = Object.fromEntries(runs.map((r) => [r.method, r.metrics.auroc]));
-  ws.runs.finish(parentRunId, { status: 'done', metrics: { auroc, runs: runs.map((r) => r.runId) } });
+  ws.runs.finish(parentRunId, {
+    status: 'done',
+    metrics: {
+      runs: runs.map((r) => ({ runId: r.runId, method: r.method, inlier: r.inlier, auroc: r.metrics.auroc })),
+      meanAuroc: auroc,
+    },
+  });
   return { parentRunId, protocol: 'dataset-vs-dataset', methods: input.methods, runs, auroc };
 }
 
@@ -296,7 +320,7 @@ async function runJobs(
           train,
         });
       progress(null);
-      const r = await trainRun(
+      const r = await recordTrainingRun(
         ws,
         {
           name: `${job.method} · ${job.inlier}`,
@@ -315,7 +339,7 @@ async function runJobs(
         runId: r.runId,
         method: job.method,
         inlier: job.inlier,
-        metrics: r.metrics!,
+        metrics: r.evalMetrics!,
         picks: r.picks,
         seconds: (performance.now() - t0) / 1000,
       };

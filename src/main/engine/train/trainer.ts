@@ -226,10 +226,8 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   let contrastBatcher: Batcher | null = null;
   if (objective.usesContrast) {
     if (o.contrast === null)
-      throw new UserError(
-        `${phase}: this method needs contrast data`,
-        'pass --contrast FILE or --contrast permutation',
-      );
+      // fitDetector checks the method's contrast first (checkContrast): this is a bug if reached
+      throw new Error(`${phase}: the objective uses contrast data and none was given`);
     contrastBatcher = new Batcher(o.contrast === 'permutation' ? o.inliers : o.contrast, contrastRng);
     if (o.contrast !== 'permutation' && o.contrast.cols !== spec.dim) {
       throw new UserError(
@@ -302,7 +300,7 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
       if (!Number.isFinite(loss)) {
         throw new UserError(
           `training (${phase}) diverged at step ${step}: the loss became ${loss}`,
-          'lower the learning rate (--lr), raise the training noise (--noise), check the data for extreme values, or use a fixed ε',
+          'lower the learning rate, raise the training noise, check the data for extreme values, or use a fixed ε',
         );
       }
       if (step > config.steps * 0.9 && !Number.isNaN(above)) aboveShares.push(above);

@@ -5,15 +5,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from './errors';
+import { UserError, userError } from './errors';
 
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir))
-    throw new UserError(
-      `cannot write ${file}: folder ${dir} does not exist`,
-      'create the folder or choose another --out path',
-    );
+    throw userError('output-folder-missing', `cannot write ${file}: folder ${dir} does not exist`, {
+      path: file,
+      folder: dir,
+    });
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     fs.writeFileSync(tmp, data);

@@ -1,7 +1,7 @@
 /** The New-detector form as data, and its translation into a TrainRequest (pure, tested). */
 import type { MethodId, MethodInfo, TrainRequest } from '../../../shared/ipc';
 
-export type ContrastChoice = { kind: 'none' } | { kind: 'permutation' } | { kind: 'dataset'; id: number };
+export type ContrastChoice = { kind: 'none' } | { kind: 'dataset'; id: number };
 
 export interface TrainDraft {
   name: string;
@@ -49,9 +49,8 @@ export function parseEps(text: string): number | 'auto' | null {
 }
 
 export interface TrainContext {
+  /** the chosen method's entry of the engine's registry (methods:list) */
   method: MethodInfo | undefined;
-  /** kind of the inlier dataset, when known */
-  inlierKind: 'image' | 'tabular' | null;
 }
 
 export type DraftCheck = { ok: true; request: TrainRequest } | { ok: false; problems: string[] };
@@ -71,13 +70,8 @@ export function buildTrainRequest(draft: TrainDraft, ctx: TrainContext): DraftCh
     problems.push('Select at least one inlier label.');
   const usesContrast = method?.usesContrast ?? false;
   if (usesContrast && draft.contrast.kind === 'none')
-    problems.push(
-      `${method?.label ?? 'This method'} needs contrast data: pick a folder, a dataset or permutation.`,
-    );
-  if (draft.contrast.kind === 'permutation' && ctx.inlierKind === 'image')
-    problems.push('Permutation contrast works only for tabular datasets.');
-  const tabular = ctx.inlierKind === 'tabular';
-  if (!tabular && draft.extractorId === null) problems.push('Choose a feature extractor.');
+    problems.push(`${method?.label ?? 'This method'} needs contrast images: pick a folder or a dataset.`);
+  if (draft.extractorId === null) problems.push('Choose a feature extractor.');
   const flow = method?.flow ?? false;
   if (flow && !positiveInt(draft.steps)) problems.push('Steps must be a whole number ≥ 1.');
   if (flow && !positiveInt(draft.hidden)) problems.push('Hidden units must be a whole number ≥ 1.');
@@ -87,15 +81,11 @@ export function buildTrainRequest(draft: TrainDraft, ctx: TrainContext): DraftCh
   if (method?.id === 'cf' && eps === null) problems.push('ε must be a number ≥ 0 or "auto".');
   if (draft.testDatasetId !== null && draft.testInlierLabels.length === 0)
     problems.push('Select which labels of the test set are inliers.');
-  if (problems.length > 0 || !method || draft.inlierDatasetId === null) return { ok: false, problems };
+  if (problems.length > 0 || !method || draft.inlierDatasetId === null || draft.extractorId === null)
+    return { ok: false, problems };
 
-  const contrast: TrainRequest['contrast'] = !usesContrast
-    ? null
-    : draft.contrast.kind === 'permutation'
-      ? 'permutation'
-      : draft.contrast.kind === 'dataset'
-        ? { datasetId: draft.contrast.id, labels: null }
-        : null;
+  const contrast: TrainRequest['contrast'] =
+    usesContrast && draft.contrast.kind === 'dataset' ? { datasetId: draft.contrast.id, labels: null } : null;
   const request: TrainRequest = {
     method: method.id,
     inliers: {
@@ -107,8 +97,7 @@ export function buildTrainRequest(draft: TrainDraft, ctx: TrainContext): DraftCh
       draft.testDatasetId !== null
         ? { datasetId: draft.testDatasetId, inlierLabels: [...draft.testInlierLabels] }
         : null,
-    // tabular data has no image extractor; the contract still asks for an id (0 = none)
-    extractorId: draft.extractorId ?? 0,
+    extractorId: draft.extractorId,
     steps: draft.steps,
     eps: eps ?? 0,
     hidden: draft.hidden,

@@ -199,8 +199,8 @@ export const useResultsStore = defineStore('results', () => {
    */
   async function scoreFolder(): Promise<number | null> {
     const run = detail.value;
-    // a score run has no detector of its own: score with its parent's
-    const id = run ? (run.kind === 'score' ? run.parentRunId : run.id) : null;
+    // the engine says which run's detector scores (a score run's parent)
+    const id = run?.detectorRunId ?? null;
     if (id === null) return null;
     const jobs = useJobsStore();
     try {

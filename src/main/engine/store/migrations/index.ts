@@ -4,9 +4,10 @@
  * complete version) and refuses files written by a newer CF Studio instead of guessing at them.
  */
 import type Database from 'better-sqlite3';
-import { UserError } from '../../util/errors';
+import { userError } from '../../util/errors';
 import { APPLICATION_ID, up as initial } from './001_initial';
 import { up as contentHashFeatures } from './002_content_hash_features';
+import { up as typedRuns } from './003_typed_runs';
 
 export interface Migration {
   version: number;
@@ -17,6 +18,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', up: initial },
   { version: 2, name: 'content_hash_features', up: contentHashFeatures },
+  { version: 3, name: 'typed_runs', up: typedRuns },
 ];
 
 /** The schema version this build writes. */
@@ -40,15 +42,17 @@ export function checkWorkspace(db: Database.Database): number {
     .pluck()
     .get() as number;
   if ((appId !== 0 && appId !== APPLICATION_ID) || (version === 0 && tables > 0)) {
-    throw new UserError(
+    throw userError(
+      'workspace-foreign',
       `"${db.name}" is a SQLite database of another program, not a CF Studio workspace`,
-      'Choose another workspace file (a new path creates an empty workspace).',
+      { file: db.name },
     );
   }
   if (version > SCHEMA_VERSION) {
-    throw new UserError(
+    throw userError(
+      'workspace-newer',
       `workspace "${db.name}" was written by a newer CF Studio (schema v${version}, this version knows v${SCHEMA_VERSION})`,
-      'Update CF Studio to open this workspace, or choose another workspace file.',
+      { file: db.name, version, known: SCHEMA_VERSION },
     );
   }
   return version;

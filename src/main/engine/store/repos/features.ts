@@ -98,7 +98,7 @@ export class FeatureRepo {
       const name = this.nameStmt.get(extractorId) ?? `#${extractorId}`;
       throw new UserError(
         `${missing} of ${hashes.length} items have no features from extractor "${name}" yet`,
-        'Run `cfstudio extract` for these datasets with this extractor first.',
+        'extract their features with this extractor first',
       );
     }
     return { dim, matrix };

@@ -1,42 +1,64 @@
-/** Runs (one training/scoring of a method on datasets) and their loss curves. */
+/**
+ * Runs (one training, scoring, protocol or import) and their loss curves. Config, metrics and
+ * selections are typed per run kind (../runRecords.ts): checked when written, parsed when read.
+ */
 import type Database from 'better-sqlite3';
+import type { z } from 'zod';
+import { UserError } from '../../util/errors';
 import { fromJson, toJson } from '../json';
+import {
+  jsonSafe,
+  RUN_SCHEMAS,
+  RunSelectionsSchema,
+  type RunConfigOf,
+  type RunKind,
+  type RunMetricsOf,
+  type RunSelections,
+} from '../runRecords';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
-/**
- * Which labels of each dataset a run used, by role (e.g. inliers, contrast, test): a label list, a
- * description the caller chose (e.g. 'permutation'), or null for none. The store only keeps it.
- */
-export type RunSelection = Record<string, string | string[] | null>;
-
-export interface NewRun {
-  name?: string | null;
-  method: string;
-  config: unknown;
-  /** null for imported detectors, and once the dataset has been removed (the run's history stays) */
-  inlierDatasetId: number | null;
-  contrastDatasetId: number | null;
-  testDatasetId: number | null;
-  extractorId: number | null;
-  selection: RunSelection;
-  /** the evaluation this per-class run belongs to */
-  parentRunId: number | null;
-}
-
-export interface RunRow extends Required<NewRun> {
+interface RunBase {
   id: number;
   name: string | null;
+  /** a method id ('cf', 'knn', …), or 'protocol:one-vs-rest' / 'protocol:dataset-vs-dataset' */
+  method: string;
   status: RunStatus;
   /** ISO times */
   started: string | null;
   finished: string | null;
   backend: string | null;
-  metrics: unknown;
   /** e.g. { trainSeconds, evalSeconds } */
   timings: Record<string, number> | null;
   error: string | null;
+  /** the datasets of the selections (null once removed: the run's history stays) */
+  inlierDatasetId: number | null;
+  contrastDatasetId: number | null;
+  testDatasetId: number | null;
+  extractorId: number | null;
+  selections: RunSelections;
+  /** score runs: the run whose detector scored; protocol runs' children: the protocol run */
+  parentRunId: number | null;
 }
+
+/** A run as stored, typed by its kind. */
+export type RunRow = {
+  [K in RunKind]: RunBase & { kind: K; config: RunConfigOf<K>; metrics: RunMetricsOf<K> | null };
+}[RunKind];
+
+export type RunOfKind<K extends RunKind> = Extract<RunRow, { kind: K }>;
+
+export type NewRun = {
+  [K in RunKind]: {
+    kind: K;
+    name?: string | null;
+    method: string;
+    config: RunConfigOf<K>;
+    extractorId: number | null;
+    selections: RunSelections;
+    parentRunId: number | null;
+  };
+}[RunKind];
 
 export interface RunFinish {
   status: 'done' | 'failed' | 'cancelled';
@@ -55,24 +77,77 @@ export interface LossRow {
   contrastNll: number | null;
 }
 
-type RawRun = Omit<RunRow, 'config' | 'selection' | 'metrics' | 'timings'> & {
+interface RawRun {
+  id: number;
+  name: string | null;
+  kind: RunKind;
+  method: string;
   config: string;
   selection: string | null;
   metrics: string | null;
   timings: string | null;
-};
+  status: RunStatus;
+  started: string | null;
+  finished: string | null;
+  backend: string | null;
+  error: string | null;
+  inlierDatasetId: number | null;
+  contrastDatasetId: number | null;
+  testDatasetId: number | null;
+  extractorId: number | null;
+  parentRunId: number | null;
+}
 
-const COLUMNS = `id, name, method, config, inlier_dataset_id AS inlierDatasetId,
+const COLUMNS = `id, name, kind, method, config, inlier_dataset_id AS inlierDatasetId,
   contrast_dataset_id AS contrastDatasetId, test_dataset_id AS testDatasetId, extractor_id AS extractorId,
   selection, parent_run_id AS parentRunId, status, started, finished, backend, metrics, timings, error`;
 
+/** Checks `value` against `schema`; a failure is a bug in the writer or an edited workspace. */
+function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new UserError(
+    `${what} is not valid (${issue.path.join('.') || 'value'}: ${issue.message})`,
+    'the workspace file may have been edited by hand or damaged; open a copy of it, or start a new workspace',
+  );
+}
+
 function parse(raw: RawRun): RunRow {
+  const s = RUN_SCHEMAS[raw.kind];
+  if (!s) throw new UserError(`run ${raw.id} has an unknown kind "${String(raw.kind)}"`);
   return {
-    ...raw,
-    config: fromJson<unknown>(raw.config),
-    selection: fromJson<RunSelection>(raw.selection) ?? {},
-    metrics: fromJson<unknown>(raw.metrics),
+    id: raw.id,
+    name: raw.name,
+    kind: raw.kind,
+    method: raw.method,
+    status: raw.status,
+    started: raw.started,
+    finished: raw.finished,
+    backend: raw.backend,
+    error: raw.error,
+    inlierDatasetId: raw.inlierDatasetId,
+    contrastDatasetId: raw.contrastDatasetId,
+    testDatasetId: raw.testDatasetId,
+    extractorId: raw.extractorId,
+    parentRunId: raw.parentRunId,
     timings: fromJson<Record<string, number>>(raw.timings),
+    selections: check(RunSelectionsSchema, fromJson(raw.selection) ?? {}, `the data of run ${raw.id}`),
+    config: check(s.config as z.ZodType<unknown>, fromJson(raw.config), `the config of run ${raw.id}`),
+    metrics:
+      raw.metrics === null
+        ? null
+        : check(s.metrics as z.ZodType<unknown>, fromJson(raw.metrics), `the metrics of run ${raw.id}`),
+  } as RunRow;
+}
+
+/** The dataset-id columns of a run, from its selections (they cascade when a dataset goes). */
+function datasetColumns(sel: RunSelections) {
+  const idOf = (r: RunSelections[keyof RunSelections]) => (r && r !== 'permutation' ? r.datasetId : null);
+  return {
+    inlierDatasetId: idOf(sel.inliers ?? sel.train),
+    contrastDatasetId: idOf(sel.contrast),
+    testDatasetId: idOf(sel.test ?? sel.scored ?? sel.anomalies),
   };
 }
 
@@ -81,6 +156,7 @@ export class RunRepo {
   private readonly startStmt: Database.Statement<[string, string | null, number]>;
   private readonly finishStmt: Database.Statement<[Record<string, unknown>]>;
   private readonly getStmt: Database.Statement<[number], RawRun>;
+  private readonly kindStmt: Database.Statement<[number], RunKind>;
   private readonly listAllStmt: Database.Statement<[], RawRun>;
   private readonly listTopStmt: Database.Statement<[], RawRun>;
   private readonly listChildrenStmt: Database.Statement<[number], RawRun>;
@@ -96,9 +172,9 @@ export class RunRepo {
   constructor(db: Database.Database) {
     this.createStmt = db
       .prepare<[Record<string, unknown>], number>(
-        `INSERT INTO runs (name, method, config, inlier_dataset_id, contrast_dataset_id, test_dataset_id,
+        `INSERT INTO runs (name, kind, method, config, inlier_dataset_id, contrast_dataset_id, test_dataset_id,
                            extractor_id, selection, parent_run_id, status)
-         VALUES (@name, @method, @config, @inlierDatasetId, @contrastDatasetId, @testDatasetId,
+         VALUES (@name, @kind, @method, @config, @inlierDatasetId, @contrastDatasetId, @testDatasetId,
                  @extractorId, @selection, @parentRunId, 'queued')
          RETURNING id`,
       )
@@ -109,6 +185,7 @@ export class RunRepo {
                       timings = coalesce(@timings, timings), error = @error
       WHERE id = @id`);
     this.getStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE id = ?`);
+    this.kindStmt = db.prepare<[number], RunKind>('SELECT kind FROM runs WHERE id = ?').pluck();
     // ids only grow, so id order is creation order (queued runs have no start time yet)
     this.listAllStmt = db.prepare(`SELECT ${COLUMNS} FROM runs ORDER BY id DESC`);
     this.listTopStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE parent_run_id IS NULL ORDER BY id DESC`);
@@ -131,32 +208,42 @@ export class RunRepo {
 
   /** Record a new run in status 'queued'; returns its id. */
   create(run: NewRun): number {
+    const s = RUN_SCHEMAS[run.kind];
+    const config = check(
+      s.config as z.ZodType<unknown>,
+      jsonSafe(run.config),
+      `the config of a new ${run.kind} run`,
+    );
+    const selections = check(RunSelectionsSchema, run.selections, `the data of a new ${run.kind} run`);
     return this.createStmt.get({
       name: run.name ?? null,
+      kind: run.kind,
       method: run.method,
-      config: toJson(run.config ?? {}),
-      inlierDatasetId: run.inlierDatasetId,
-      contrastDatasetId: run.contrastDatasetId,
-      testDatasetId: run.testDatasetId,
+      config: toJson(config),
+      ...datasetColumns(selections),
       extractorId: run.extractorId,
-      selection: toJson(run.selection),
+      selection: toJson(selections),
       parentRunId: run.parentRunId,
     })!;
   }
 
-  /** The run starts, on `backend` (e.g. 'tfjs-node', 'wasm') if already known (else give it to finish). */
+  /** The run starts, on `backend` (e.g. 'ort-cpu') if already known (else give it to finish). */
   start(id: number, backend: string | null = null): void {
     mustChange(this.startStmt.run(new Date().toISOString(), backend, id), id);
   }
 
-  /** The run ended; backend, metrics and timings given here replace stored ones, absent ones are kept. */
+  /**
+   * The run ended; backend, metrics and timings given here replace stored ones, absent ones are
+   * kept. Metrics are checked against the run kind's schema.
+   */
   finish(id: number, end: RunFinish): void {
+    const metrics = end.metrics === undefined ? undefined : this.checkMetrics(id, end.metrics);
     const result = this.finishStmt.run({
       id,
       status: end.status,
       finished: new Date().toISOString(),
       backend: end.backend ?? null,
-      metrics: toJson(end.metrics),
+      metrics: toJson(metrics),
       timings: toJson(end.timings),
       error: end.error ?? null,
     });
@@ -165,7 +252,18 @@ export class RunRepo {
 
   /** Replaces a finished run's metrics (e.g. the threshold the user picked later). */
   setMetrics(id: number, metrics: unknown): void {
-    mustChange(this.setMetricsStmt.run(toJson(metrics), id), id);
+    mustChange(this.setMetricsStmt.run(toJson(this.checkMetrics(id, metrics)), id), id);
+  }
+
+  private checkMetrics(id: number, metrics: unknown): unknown {
+    const kind = this.kindStmt.get(id);
+    // a job updating a run that is gone is a bug in the caller, not something a user can fix
+    if (!kind) throw new Error(`run ${id} does not exist`);
+    return check(
+      RUN_SCHEMAS[kind].metrics as z.ZodType<unknown>,
+      jsonSafe(metrics),
+      `the metrics of run ${id}`,
+    );
   }
 
   get(id: number): RunRow | undefined {
@@ -175,7 +273,7 @@ export class RunRepo {
 
   /**
    * Runs, newest first: all of them (no filter), only top-level runs (`parentRunId: null`), or the
-   * per-class runs of one evaluation (`parentRunId: id`).
+   * children of one run (`parentRunId: id`: a protocol's per-class runs, a detector's score runs).
    */
   list(filter: { parentRunId?: number | null } = {}): RunRow[] {
     const raws =
@@ -187,7 +285,7 @@ export class RunRepo {
     return raws.map(parse);
   }
 
-  /** Delete a run with its losses, scores, picks, model and per-class child runs; returns whether it existed. */
+  /** Delete a run with its losses, scores, picks, model and child runs; returns whether it existed. */
   remove(id: number): boolean {
     return this.removeStmt.run(id).changes > 0;
   }
