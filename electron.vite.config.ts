@@ -47,11 +47,15 @@ export default defineConfig({
       outDir: 'out/main',
       externalizeDeps: { include: MAIN_EXTERNALS },
       rolldownOptions: {
-        // the workers are their own entries: runWorkerJob starts out/main/<name>.js next to index.js
+        // the workers are their own entries: runWorkerJob starts out/main/<name>.js next to index.js;
+        // cli: the compiled `cfstudio` (bin/cfstudio.mjs without sources, `<app> --cli` when packaged)
         input: {
           index: resolve('src/main/index.ts'),
+          cli: resolve('src/main/cli.ts'),
           trainWorker: resolve('src/main/engine/jobs/trainWorker.ts'),
           extractWorker: resolve('src/main/engine/jobs/extractWorker.ts'),
+          useCaseWorker: resolve('src/main/engine/studio/useCaseWorker.ts'),
+          runViewsWorker: resolve('src/main/engine/studio/runViewsWorker.ts'),
         },
         output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
         external: [/^@tensorflow\//],

@@ -1,36 +1,42 @@
 /**
  * Electron main process: app lifecycle and the one window.
  * Security (CSP, no remote content, no navigation/new windows, permissions, IPC sender checks)
- * lives in ./security.ts; the IPC surface in ./ipc; the IPC contract in src/shared/ipc.ts.
+ * lives in ./security.ts; the renderer is served on app:// (./appProtocol.ts); the IPC surface
+ * in ./ipc; the IPC contract in src/shared/ipc.ts.
+ *
+ * `<app> --cli ARGS…` runs the `cfstudio` command line in this process instead, without a
+ * window: a packaged app has no Node of its own (the RunAsNode fuse is off) and its native
+ * modules are built for Electron, so this is how its CLI runs (compiled, from the ASAR).
  */
 import { join } from 'node:path';
-import { app, BrowserWindow, session } from 'electron';
+import { app, BrowserWindow, protocol, session } from 'electron';
 import { contentSecurityPolicy } from '../shared/csp';
-import { registerIpcHandlers, registerThumbScheme } from './ipc';
+import { APP_SCHEME, APP_SCHEME_PRIVILEGES, appProtocolHandler } from './appProtocol';
+import { registerIpcHandlers, THUMB_SCHEME_PRIVILEGES } from './ipc';
 import { defaultWorkspacePath } from './engine/studio';
 import {
   guardWebContents,
   hardenSession,
   isLoopbackHttpUrl,
   isTrustedSender,
+  rendererUrl,
   type RendererSource,
 } from './security';
 
-// out/main/index.js → out/preload/index.cjs, out/renderer/index.html
+// out/main/index.js → out/preload/index.cjs, out/renderer/
 const PRELOAD = join(import.meta.dirname, '../preload/index.cjs');
-const RENDERER_HTML = join(import.meta.dirname, '../renderer/index.html');
+const RENDERER_DIR = join(import.meta.dirname, '../renderer');
 
 /** `electron-vite dev` sets ELECTRON_RENDERER_URL; it is honoured only unpackaged and on loopback. */
 function rendererSource(): RendererSource {
   const devUrl = process.env['ELECTRON_RENDERER_URL'];
   if (!app.isPackaged && devUrl && isLoopbackHttpUrl(devUrl)) return { kind: 'dev', url: devUrl };
-  return { kind: 'file', file: RENDERER_HTML };
+  return { kind: 'app', root: RENDERER_DIR };
 }
 
-const source = rendererSource();
 let mainWindow: BrowserWindow | null = null;
 
-function createWindow(): BrowserWindow {
+function createWindow(source: RendererSource): BrowserWindow {
   const win = new BrowserWindow({
     title: 'CF Studio',
     width: 1280,
@@ -59,21 +65,26 @@ function createWindow(): BrowserWindow {
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = null;
   });
-  if (source.kind === 'dev') void win.loadURL(source.url);
-  else void win.loadFile(source.file);
+  void win.loadURL(rendererUrl(source));
   return win;
 }
 
-// Every renderer is sandboxed, whatever its webPreferences say. Must run before 'ready'.
-app.enableSandbox();
-registerThumbScheme();
+/** The desktop app: one window on one workspace. */
+function startApp(): void {
+  const source = rendererSource();
+  const csp = contentSecurityPolicy({ dev: source.kind === 'dev' });
+  // Every renderer is sandboxed, whatever its webPreferences say. Must run before 'ready'.
+  app.enableSandbox();
+  // Both schemes in one call, before 'ready' (Electron allows one registration).
+  protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES, THUMB_SCHEME_PRIVILEGES]);
 
-/** The workspace: CFSTUDIO_WORKSPACE, else the one in the user's data folder (the same file every start). */
-const workspaceFile = process.env['CFSTUDIO_WORKSPACE'] || defaultWorkspacePath();
+  /** The workspace: CFSTUDIO_WORKSPACE, else the one in the user's data folder (the same file every start). */
+  const workspaceFile = process.env['CFSTUDIO_WORKSPACE'] || defaultWorkspacePath();
 
-if (!app.requestSingleInstanceLock()) {
-  app.quit();
-} else {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
   app.on('second-instance', () => {
     if (!mainWindow) return;
     if (mainWindow.isMinimized()) mainWindow.restore();
@@ -88,15 +99,33 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   void app.whenReady().then(() => {
-    hardenSession(session.defaultSession, source, contentSecurityPolicy({ dev: source.kind === 'dev' }));
+    hardenSession(session.defaultSession, source, csp);
+    if (source.kind === 'app') protocol.handle(APP_SCHEME, appProtocolHandler(source.root, csp));
     registerIpcHandlers({
       isTrustedSender: (event) => isTrustedSender(source, event),
       workspaceFile,
       window: () => mainWindow,
     });
-    mainWindow = createWindow();
+    mainWindow = createWindow(source);
     app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
+      if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow(source);
     });
   });
 }
+
+/** `--cli ARGS…`: the command line, then exit with its code. */
+function runCli(args: string[]): void {
+  void import('./cli')
+    .then(({ main }) => main(['cfstudio', 'cfstudio', ...args]))
+    .then(
+      (code) => app.exit(code),
+      (e: unknown) => {
+        console.error(e);
+        app.exit(1);
+      },
+    );
+}
+
+const cliAt = process.argv.indexOf('--cli');
+if (cliAt >= 0) runCli(process.argv.slice(cliAt + 1));
+else startApp();

@@ -1,16 +1,16 @@
 /**
  * Electron security checklist (https://www.electronjs.org/docs/latest/tutorial/security) applied
  * in one place: CSP header, no remote content, no permissions, no navigation, no new windows,
- * no <webview>, and IPC sender validation.
+ * no <webview>, and IPC sender validation. The built renderer is served on the app:// scheme
+ * (./appProtocol.ts), never from file://.
  */
-import { pathToFileURL } from 'node:url';
-import { dirname } from 'node:path';
-import type { IpcMainInvokeEvent, Session, WebContents } from 'electron';
+import type { IpcMainEvent, IpcMainInvokeEvent, Session, WebContents } from 'electron';
+import { APP_HOST, APP_PAGE_URL, APP_SCHEME } from './appProtocol';
 
 /** Where the renderer is loaded from. */
 export type RendererSource =
-  /** production / `electron-vite preview`: the built out/renderer/index.html */
-  | { kind: 'file'; file: string }
+  /** production / `electron-vite preview`: the built out/renderer, as app://cfstudio/ */
+  | { kind: 'app'; root: string }
   /** `electron-vite dev`: the Vite dev server on localhost */
   | { kind: 'dev'; url: string };
 
@@ -34,6 +34,11 @@ function parse(url: string): URL | null {
   }
 }
 
+/** The URL the window loads. */
+export function rendererUrl(source: RendererSource): string {
+  return source.kind === 'dev' ? source.url : APP_PAGE_URL;
+}
+
 /** True if `url` is the app page itself (top-level document we loaded). */
 export function isAppPageUrl(source: RendererSource, url: string): boolean {
   const u = parse(url);
@@ -41,7 +46,7 @@ export function isAppPageUrl(source: RendererSource, url: string): boolean {
   if (source.kind === 'dev') return u.origin === new URL(source.url).origin;
   u.hash = '';
   u.search = '';
-  return u.href === pathToFileURL(source.file).href;
+  return u.href === APP_PAGE_URL;
 }
 
 /** True if the renderer may load `url` (a subresource or the page itself). Everything else is cancelled. */
@@ -54,8 +59,8 @@ function isAllowedRequest(source: RendererSource, url: string): boolean {
     case 'devtools:':
     case 'cfthumb:':
       return true;
-    case 'file:':
-      return source.kind === 'file' && u.href.startsWith(pathToFileURL(dirname(source.file)).href + '/');
+    case `${APP_SCHEME}:`:
+      return source.kind === 'app' && u.host === APP_HOST;
     case 'http:':
     case 'https:':
     case 'ws:':
@@ -106,7 +111,7 @@ export function guardWebContents(contents: WebContents, source: RendererSource):
 }
 
 /** IPC handlers accept calls only from the main frame of our own page. */
-export function isTrustedSender(source: RendererSource, event: IpcMainInvokeEvent): boolean {
+export function isTrustedSender(source: RendererSource, event: IpcMainInvokeEvent | IpcMainEvent): boolean {
   const frame = event.senderFrame;
   if (!frame || frame !== event.sender.mainFrame) return false;
   return isAppPageUrl(source, frame.url);

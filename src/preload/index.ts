@@ -1,11 +1,23 @@
 /**
- * Preload (sandboxed, context-isolated): exposes exactly one object, `window.cfstudio`, whose methods
- * are listed in CfStudioApi (src/shared/ipc.ts). Never expose ipcRenderer or any Node/Electron object.
- * May import only `electron` and src/shared (enforced by .dependency-cruiser.cjs). Built as CommonJS
- * (out/preload/index.cjs) because sandboxed preloads cannot be ES modules.
+ * Preload (sandboxed, context-isolated): exposes exactly one object, `window.cfstudioBridge`,
+ * with one named function per channel of the IPC contract (src/shared/bridge.ts), each bound to
+ * its own channel name here: the page can call these and nothing else (there is no function
+ * that takes a channel name). Never expose ipcRenderer or any Node/Electron object.
+ * May import only `electron` and src/shared (enforced by .dependency-cruiser.cjs). Built as
+ * CommonJS (out/preload/index.cjs) because sandboxed preloads cannot be ES modules.
  */
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import { JOB_EVENT_CHANNEL, type ApiError, type CfStudioApi, type JobEvent } from '../shared/ipc';
+// types only: a sandboxed preload is one self-contained file, and a runtime import of a module
+// the preview bridge imports too would split it into a shared chunk it could not load
+import type { BRIDGE_GLOBAL, CfStudioBridge } from '../shared/bridge';
+import {
+  JOB_EVENT_CHANNEL,
+  type ApiError,
+  type IpcInvokeArgs,
+  type IpcInvokeChannel,
+  type IpcInvokeResult,
+  type JobEvent,
+} from '../shared/ipc';
 
 /** Main sends ApiErrors as JSON in the message; rebuild an Error carrying `apiError`. */
 function toError(e: unknown): Error {
@@ -22,9 +34,41 @@ function toError(e: unknown): Error {
   }
 }
 
-const api: CfStudioApi = {
-  invoke: (channel, ...args) =>
-    ipcRenderer.invoke(channel, ...args).catch((e: unknown) => Promise.reject(toError(e))),
+/** The function for one channel, fixed here. */
+function call<C extends IpcInvokeChannel>(channel: C) {
+  return (...args: IpcInvokeArgs<C>): Promise<IpcInvokeResult<C>> =>
+    ipcRenderer.invoke(channel, ...args).catch((e: unknown) => Promise.reject(toError(e))) as Promise<
+      IpcInvokeResult<C>
+    >;
+}
+
+const bridge: CfStudioBridge = {
+  appInfo: call('app:info'),
+  appSetDevice: call('app:setDevice'),
+  dialogPickFolder: call('dialog:pickFolder'),
+  dialogPickFile: call('dialog:pickFile'),
+  dialogPickSavePath: call('dialog:pickSavePath'),
+  datasetsList: call('datasets:list'),
+  datasetsGet: call('datasets:get'),
+  datasetsAdd: call('datasets:add'),
+  datasetsItems: call('datasets:items'),
+  datasetsRemove: call('datasets:remove'),
+  extractorsList: call('extractors:list'),
+  extractorsImport: call('extractors:import'),
+  methodsList: call('methods:list'),
+  runsTrain: call('runs:train'),
+  runsScore: call('runs:score'),
+  runsList: call('runs:list'),
+  runsGet: call('runs:get'),
+  runsScores: call('runs:scores'),
+  runsItem: call('runs:item'),
+  runsSetThreshold: call('runs:setThreshold'),
+  runsRemove: call('runs:remove'),
+  runsExport: call('runs:export'),
+  runsMark: call('runs:mark'),
+  runsRetrain: call('runs:retrain'),
+  runsPrototypes: call('runs:prototypes'),
+  jobsCancel: call('jobs:cancel'),
   onJobEvent(listener) {
     const wrapped = (_e: unknown, event: JobEvent) => listener(event);
     ipcRenderer.on(JOB_EVENT_CHANNEL, wrapped);
@@ -40,4 +84,5 @@ const api: CfStudioApi = {
   },
 };
 
-contextBridge.exposeInMainWorld('cfstudio', api);
+const GLOBAL: typeof BRIDGE_GLOBAL = 'cfstudioBridge';
+contextBridge.exposeInMainWorld(GLOBAL, bridge);

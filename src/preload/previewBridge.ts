@@ -1,12 +1,14 @@
 /**
- * The browser preview's stand-in for the preload script: defines `window.cfstudio` (the same
- * CfStudioApi) over a WebSocket to the preview server (src/main/preview/server.ts), which routes
- * every call to the real main-process handlers. Loaded as a classic script before the app.
+ * The browser preview's stand-in for the preload script: defines `window.cfstudioBridge` (the
+ * same named functions as the preload, src/shared/bridge.ts) over a WebSocket to the preview
+ * server (src/main/preview/server.ts), which routes every call to the real main-process
+ * handlers. Loaded as a classic script before the app.
  *
  * The page and the socket are authenticated by the HttpOnly cookie the server set when the
  * page was opened with its one-time token URL; the socket only accepts the page's own origin.
  */
-import type { ApiError, CfStudioApi, JobEvent } from '../shared/ipc';
+import { BRIDGE_GLOBAL, bridgeName, INVOKE_CHANNELS, type CfStudioBridge } from '../shared/bridge';
+import type { ApiError, JobEvent } from '../shared/ipc';
 
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ApiError };
 type ServerMessage = Reply | { event: JobEvent };
@@ -70,10 +72,13 @@ async function call(channel: string, args: unknown[]): Promise<unknown> {
   });
 }
 
-/** Same text as NO_DIALOG in src/main/preview/server.ts. */
+/** Same text as NO_DIALOG in src/main/preview/server.ts (sent only when typed paths are on). */
 const NO_DIALOG = 'the browser preview cannot open native file dialogs';
 
-/** Dialogs: the server answers from its queue (tests); else the user types the path. */
+/**
+ * Dialogs: the server answers from its queue (tests); else, when the preview was started with
+ * typed paths allowed, the user types the path.
+ */
 async function dialog(channel: string, args: unknown[]): Promise<unknown> {
   try {
     return await call(channel, args);
@@ -87,9 +92,15 @@ async function dialog(channel: string, args: unknown[]): Promise<unknown> {
   }
 }
 
-const api: CfStudioApi = {
-  invoke: ((channel: string, ...args: unknown[]) =>
-    channel.startsWith('dialog:') ? dialog(channel, args) : call(channel, args)) as CfStudioApi['invoke'],
+const calls = Object.fromEntries(
+  INVOKE_CHANNELS.map((channel) => [
+    bridgeName(channel),
+    (...args: unknown[]) => (channel.startsWith('dialog:') ? dialog(channel, args) : call(channel, args)),
+  ]),
+);
+
+const bridge: CfStudioBridge = {
+  ...(calls as unknown as Omit<CfStudioBridge, 'onJobEvent' | 'thumbnailUrl' | 'pathForDroppedFile'>),
   onJobEvent(listener) {
     listeners.add(listener);
     void connect();
@@ -100,8 +111,8 @@ const api: CfStudioApi = {
   pathForDroppedFile: () => null,
 };
 
-Object.defineProperty(window, 'cfstudio', {
-  value: Object.freeze(api),
+Object.defineProperty(window, BRIDGE_GLOBAL, {
+  value: Object.freeze(bridge),
   writable: false,
   configurable: false,
 });

@@ -1,10 +1,12 @@
 /**
  * The renderer's Content-Security-Policy, defined once.
  *
- * Used by src/main (HTTP header via session.webRequest.onHeadersReceived, which covers the dev
- * server) and by electron.vite.config.ts (the <meta> tag in src/renderer/index.html, which covers
- * file:// pages where there are no response headers). Pure function, no imports: the renderer
- * layer may import src/shared.
+ * Used by src/main (the header of the app:// page, src/main/appProtocol.ts, and of every
+ * response via session.webRequest.onHeadersReceived, which covers the dev server), by the browser
+ * preview, and by electron.vite.config.ts (the <meta> tag in src/renderer/index.html, a second
+ * line of defence that travels with the file). 'self' is the page's origin: app://cfstudio in
+ * the desktop app (never file://, which would make the whole disk same-origin). Pure function,
+ * no imports: the renderer layer may import src/shared.
  */
 
 export interface CspOptions {

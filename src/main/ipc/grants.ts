@@ -1,8 +1,10 @@
 /**
  * Which paths the renderer may name (Electron security checklist: validate every IPC input).
  * A folder or file is readable only after the user picked it in a native dialog or dropped it
- * on the window; a file is writable only after the user chose it in a save dialog. Dataset
- * roots already in the workspace are readable too (the user picked them in an earlier session).
+ * on the window; a file is writable only after the user chose it in a save dialog, and only
+ * once (each save asks again: a path picked earlier cannot be overwritten later without the
+ * user). Dataset roots already in the workspace are readable too (the user picked them in an
+ * earlier session).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -44,10 +46,10 @@ export class PathGrants {
     return r;
   }
 
-  /** `p` if the user chose it in a save dialog; throws otherwise. */
+  /** `p` if the user chose it in a save dialog and it was not written since; uses the grant up. */
   checkWrite(p: string, what: string): string {
     const r = path.resolve(p);
-    if (!this.writable.has(r))
+    if (!this.writable.delete(r))
       throw new UserError(
         `${what}: the app may only write where you chose to save (${p})`,
         'use the Export button again and pick a place',

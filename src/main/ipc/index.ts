@@ -1,9 +1,20 @@
 /**
  * Electron wiring of the IPC surface: every `ipcMain.handle` goes through StudioHandlers
- * (validation, path grants, engine) after the sender check; job events go to the window;
- * thumbnails are served on the `cfthumb:` scheme, which refuses items outside registered datasets.
+ * (validation, path grants, engine) after the sender check; only the contract's channels are
+ * handled (ARG_SCHEMAS); job events go to the window; thumbnails are served on the `cfthumb:`
+ * scheme, which refuses items outside registered datasets. A path dropped on the window is
+ * granted for reading when the preload reports it from a real dropped File (webUtils).
  */
-import { app, dialog, ipcMain, protocol, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import path from 'node:path';
+import {
+  app,
+  dialog,
+  ipcMain,
+  protocol,
+  type BrowserWindow,
+  type IpcMainEvent,
+  type IpcMainInvokeEvent,
+} from 'electron';
 import { JOB_EVENT_CHANNEL, type ApiError, type JobEvent } from '../../shared/ipc';
 import { StudioHandlers } from './handlers';
 import { toApiError } from './jobs';
@@ -11,18 +22,20 @@ import { ARG_SCHEMAS } from './schemas';
 
 export const THUMB_SCHEME = 'cfthumb';
 
+/** The thumbnail scheme is privileged (fetchable, like https); registered with the app's before 'ready'. */
+export const THUMB_SCHEME_PRIVILEGES = {
+  scheme: THUMB_SCHEME,
+  privileges: { standard: true, secure: true, supportFetchAPI: true },
+};
+
+/** The one-way message the preload sends with the path of a dropped File. */
+export const DROPPED_CHANNEL = 'dialog:dropped';
+
 export interface IpcOptions {
   /** Rejects calls that do not come from the app's own page (see security.ts). */
-  isTrustedSender(event: IpcMainInvokeEvent): boolean;
+  isTrustedSender(event: IpcMainInvokeEvent | IpcMainEvent): boolean;
   workspaceFile: string;
   window(): BrowserWindow | null;
-}
-
-/** Must run before app 'ready': the thumbnail scheme is privileged (fetchable, like https). */
-export function registerThumbScheme(): void {
-  protocol.registerSchemesAsPrivileged([
-    { scheme: THUMB_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
-  ]);
 }
 
 /** Errors cross IPC as plain messages; the ApiError travels as JSON inside the message. */
@@ -90,9 +103,9 @@ export function registerIpcHandlers(options: IpcOptions): StudioHandlers {
     });
   }
   // a folder dropped on the window: preload reports the path it read from the real File object
-  ipcMain.on('dialog:dropped', (event, p: unknown) => {
-    if (!options.isTrustedSender(event as unknown as IpcMainInvokeEvent)) return;
-    if (typeof p === 'string' && p.length > 0 && p.length < 4096) handlers.grants.grantRead(p);
+  ipcMain.on(DROPPED_CHANNEL, (event, p: unknown) => {
+    if (!options.isTrustedSender(event)) return;
+    if (typeof p === 'string' && p.length < 4096 && path.isAbsolute(p)) handlers.grants.grantRead(p);
   });
 
   protocol.handle(THUMB_SCHEME, async (request) => {

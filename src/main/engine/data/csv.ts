@@ -6,6 +6,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../util/errors';
+import { checkFeatureColumns } from './featureLimit';
 import { readInputFile } from './read-file';
 import type { Table } from './tableData';
 
@@ -32,17 +33,34 @@ export function readCsvTable(file: string, opts: CsvOptions = {}): Table {
 
 /** Pick ',', ';' or tab: the one occurring most often (outside quotes) on the first non-blank line. */
 export function sniffDelimiter(text: string): Delimiter {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
-  const first = lines.find((l) => l.trim().length > 0) ?? '';
-  const counts: Record<Delimiter, number> = { ',': 0, ';': 0, '\t': 0 };
-  let quoted = false;
-  for (const ch of first) {
-    if (ch === '"') quoted = !quoted;
-    else if (!quoted && (ch === ',' || ch === ';' || ch === '\t')) counts[ch]++;
-  }
+  const counts = delimiterCounts(firstLine(text));
   let best: Delimiter = ',';
   for (const d of [';', '\t'] as const) if (counts[d] > counts[best]) best = d;
   return best;
+}
+
+/** The first non-blank line, found without splitting or copying the whole text. */
+function firstLine(text: string): string {
+  const lineBreak = /[\r\n]/g;
+  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  while (start < text.length) {
+    lineBreak.lastIndex = start;
+    const end = lineBreak.exec(text)?.index ?? text.length;
+    const line = text.slice(start, end);
+    if (line.trim().length > 0) return line;
+    start = end + 1;
+  }
+  return '';
+}
+
+function delimiterCounts(line: string): Record<Delimiter, number> {
+  const counts: Record<Delimiter, number> = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === ',' || ch === ';' || ch === '\t')) counts[ch]++;
+  }
+  return counts;
 }
 
 type Cell = { ok: true; value: number } | { ok: false; problem: string; hint: string };
@@ -55,7 +73,7 @@ function parseCell(raw: string, delimiter: Delimiter, singleColumn: boolean): Ce
     if (Math.abs(value) > FLOAT32_MAX) {
       return {
         ok: false,
-        problem: `"${s}" is too large for 32-bit floats (limit ±3.4e38)`,
+        problem: `"${truncate(s)}" is too large for 32-bit floats (limit ±3.4e38)`,
         hint: 'Rescale the column (e.g. change units or log-transform it) so every value stays below 3.4e38.',
       };
     }
@@ -84,9 +102,14 @@ function parseCell(raw: string, delimiter: Delimiter, singleColumn: boolean): Ce
   return { ok: false, problem: `"${truncate(s)}" is not a number`, hint };
 }
 
+/** `s` as shown in a message: cut to `n` characters, control characters (a quoted line break…) escaped. */
 function truncate(s: string, n = 40): string {
-  return s.length > n ? s.slice(0, n) + '…' : s;
+  const cut = s.length > n ? s.slice(0, n) + '…' : s;
+  return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
+
+/** A column name as shown in a message. */
+const col = (name: string): string => truncate(name, 80);
 
 function exampleHeader(n: number, delimiter: Delimiter): string {
   const d = delimiter === '\t' ? '\\t' : delimiter;
@@ -129,6 +152,10 @@ export function parseCsvTable(input: Buffer | string, source: string, opts: CsvO
   }
   const delimiter = opts.delimiter ?? sniffDelimiter(text);
   const delimName = delimiter === '\t' ? 'tab' : `'${delimiter}'`;
+  // a table far too wide is refused from its header line, before its cells are parsed (a 1e6-column
+  // file would take seconds and gigabytes); the exact count is checked again below
+  const headerCells = delimiterCounts(firstLine(text))[delimiter] + 1;
+  checkFeatureColumns(headerCells - (opts.labelColumn ? 1 : 0), `"${source}"`);
 
   let records: ParsedRecord[];
   try {
@@ -169,7 +196,7 @@ export function parseCsvTable(input: Buffer | string, source: string, opts: CsvO
     const j = seen.get(name);
     if (j !== undefined) {
       throw new UserError(
-        `${at(headerLine)} (header): column name "${name}" appears twice (columns ${j + 1} and ${i + 1})`,
+        `${at(headerLine)} (header): column name "${col(name)}" appears twice (columns ${j + 1} and ${i + 1})`,
         'Give every column a distinct name.',
       );
     }
@@ -190,7 +217,10 @@ export function parseCsvTable(input: Buffer | string, source: string, opts: CsvO
     if (labelIdx < 0) {
       const near = header.find((h) => h.toLowerCase() === labelColumn.toLowerCase());
       throw new UserError(
-        `"${source}" has no label column "${labelColumn}"; available columns: ${header.map((h) => `"${h}"`).join(', ')}`,
+        `"${source}" has no label column "${col(labelColumn)}"; available columns: ${header
+          .slice(0, 20)
+          .map((h) => `"${col(h)}"`)
+          .join(', ')}${header.length > 20 ? `, … (${header.length - 20} more)` : ''}`,
         near
           ? `Column names are case-sensitive: did you mean "${near}"?`
           : 'Name one of the available columns as the label column, or leave the option out if the file has no labels.',
@@ -200,7 +230,7 @@ export function parseCsvTable(input: Buffer | string, source: string, opts: CsvO
   const featureIdx = header.map((_, i) => i).filter((i) => i !== labelIdx);
   if (featureIdx.length === 0) {
     throw new UserError(
-      `"${source}" has no feature columns: its only column is the label column "${labelColumn}"`,
+      `"${source}" has no feature columns: its only column is the label column "${col(labelColumn!)}"`,
       'Add numeric feature columns next to the label column.',
     );
   }
@@ -215,6 +245,7 @@ export function parseCsvTable(input: Buffer | string, source: string, opts: CsvO
 
   // --- data rows ---
   const nCols = featureIdx.length;
+  checkFeatureColumns(nCols, `"${source}"`);
   const x = new Float32Array(nRows * nCols);
   const labels = labelIdx >= 0 ? new Float32Array(nRows) : null;
   const singleColumn = header.length === 1;
@@ -233,16 +264,17 @@ export function parseCsvTable(input: Buffer | string, source: string, opts: CsvO
     for (let k = 0; k < nCols; k++) {
       const c = featureIdx[k];
       const cell = parseCell(record[c], delimiter, singleColumn);
-      if (!cell.ok) throw new UserError(`${at(line)}, column "${header[c]}": ${cell.problem}`, cell.hint);
+      if (!cell.ok)
+        throw new UserError(`${at(line)}, column "${col(header[c])}": ${cell.problem}`, cell.hint);
       x[r * nCols + k] = cell.value;
     }
     if (labels) {
       const raw = record[labelIdx];
       const cell = parseCell(raw, delimiter, false);
       if (!cell.ok || (cell.value !== 0 && cell.value !== 1)) {
-        const problem = cell.ok ? `label "${raw}" is neither 0 nor 1` : `label ${cell.problem}`;
+        const problem = cell.ok ? `label "${truncate(raw)}" is neither 0 nor 1` : `label ${cell.problem}`;
         throw new UserError(
-          `${at(line)}, column "${labelColumn}": ${problem}`,
+          `${at(line)}, column "${col(labelColumn!)}": ${problem}`,
           'Labels must be 0 (normal) or 1 (anomaly); recode other schemes (e.g. -1/1, "yes"/"no") before loading.',
         );
       }

@@ -4,10 +4,11 @@
  * Everything else (1-D or 3-D arrays, Fortran order, big-endian, other dtypes, truncated
  * files) is a UserError that names the file and says how to re-save it from NumPy.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import { Matrix } from '../util/matrix';
 import { UserError } from '../util/errors';
+import { checkFeatureColumns } from './featureLimit';
+import { writeFileAtomic } from '../util/writeFileAtomic';
 import { readInputFile } from './read-file';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
@@ -68,7 +69,7 @@ export function parseNpy(buf: Buffer, name: string): Matrix {
     throw new UserError(
       structured
         ? `"${name}" holds a structured (record) array; only plain numeric arrays are supported`
-        : `"${name}" has a malformed .npy header (no 'descr' entry): ${header.trim()}`,
+        : `"${name}" has a malformed .npy header (no 'descr' entry): ${shown(header)}`,
       structured
         ? `Convert the fields to one float matrix first, e.g. np.save(path, structured_to_unstructured(x).astype('<f4')).`
         : `Save the array again with ${RESAVE}.`,
@@ -77,14 +78,14 @@ export function parseNpy(buf: Buffer, name: string): Matrix {
   const descr = descrMatch[2];
   if (descr.startsWith('>')) {
     throw new UserError(
-      `"${name}" stores big-endian data (dtype '${descr}'); only little-endian is supported`,
+      `"${name}" stores big-endian data (dtype '${shown(descr)}'); only little-endian is supported`,
       `Convert before saving: np.save(path, x.astype('<f4')).`,
     );
   }
   const dtype = DTYPES[descr.replace(/^=/, '<')];
   if (!dtype) {
     throw new UserError(
-      `"${name}" has dtype '${descr}'; supported dtypes are float32 ('<f4'), float64 ('<f8'), int32 ('<i4') and int64 ('<i8')`,
+      `"${name}" has dtype '${shown(descr)}'; supported dtypes are float32 ('<f4'), float64 ('<f8'), int32 ('<i4') and int64 ('<i8')`,
       `Convert before saving: np.save(path, x.astype('<f4')).`,
     );
   }
@@ -93,7 +94,7 @@ export function parseNpy(buf: Buffer, name: string): Matrix {
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header);
   if (!fortran) {
     throw new UserError(
-      `"${name}" has a malformed .npy header (no 'fortran_order' entry): ${header.trim()}`,
+      `"${name}" has a malformed .npy header (no 'fortran_order' entry): ${shown(header)}`,
       `Save the array again with ${RESAVE}.`,
     );
   }
@@ -108,7 +109,7 @@ export function parseNpy(buf: Buffer, name: string): Matrix {
   const shapeMatch = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header);
   if (!shapeMatch) {
     throw new UserError(
-      `"${name}" has a malformed .npy header (no 'shape' entry): ${header.trim()}`,
+      `"${name}" has a malformed .npy header (no 'shape' entry): ${shown(header)}`,
       `Save the array again with ${RESAVE}.`,
     );
   }
@@ -119,7 +120,7 @@ export function parseNpy(buf: Buffer, name: string): Matrix {
     .map((s) => Number(s));
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new UserError(
-      `"${name}" has an invalid shape in its header: (${shapeMatch[1]})`,
+      `"${name}" has an invalid shape in its header: (${shown(shapeMatch[1])})`,
       `Save the array again with ${RESAVE}.`,
     );
   }
@@ -143,6 +144,7 @@ export function parseNpy(buf: Buffer, name: string): Matrix {
     );
   }
   const [rows, cols] = shape;
+  checkFeatureColumns(cols, `"${name}"`);
 
   // --- data ---
   const expected = rows * cols * dtype.size;
@@ -182,6 +184,13 @@ export function parseNpy(buf: Buffer, name: string): Matrix {
   return { rows, cols, data: out };
 }
 
+/** A header as shown in a message: trimmed, at most 200 characters, control characters escaped. */
+function shown(header: string): string {
+  const t = header.trim();
+  const cut = t.length > 200 ? `${t.slice(0, 200)}…` : t;
+  return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 function truncatedHeader(name: string): UserError {
   return new UserError(
     `"${name}" is truncated: the file ends inside its .npy header`,
@@ -210,20 +219,10 @@ export function encodeNpy(m: Matrix): Buffer {
   return Buffer.concat([head, Buffer.from(dict, 'latin1'), body]);
 }
 
-/** Write `m` as a float32 ('<f4'), C-order .npy file (format 1.0). */
+/** Write `m` as a float32 ('<f4'), C-order .npy file (format 1.0), atomically (see writeFileAtomic). */
 export function writeNpy(file: string, m: Matrix): void {
   if (m.data.length !== m.rows * m.cols) {
     throw new Error(`writeNpy: matrix has ${m.data.length} values, expected ${m.rows}×${m.cols}`);
   }
-  try {
-    fs.writeFileSync(file, encodeNpy(m));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(
-      `Cannot write "${file}": ${(e as Error).message}`,
-      code === 'ENOENT'
-        ? 'The folder does not exist; create it first or choose another output path.'
-        : 'Check that the folder exists and is writable, and that there is free disk space.',
-    );
-  }
+  writeFileAtomic(file, encodeNpy(m));
 }

@@ -3,6 +3,7 @@
  * (METHOD §1): per-column standardization with inlier statistics (tables), L2 normalization
  * onto the unit sphere (image features), or nothing.
  */
+import { checkFeatureColumns } from '../data/featureLimit';
 import { l2Normalize } from '../data/normalize';
 import { applyStandardizer, fitStandardizer, type Standardizer } from '../data/standardize';
 import { UserError } from '../util/errors';
@@ -21,6 +22,8 @@ export function fitPreprocessing(
   columns: string[],
   source: string,
 ): Preprocessing {
+  // before anything sized D×D is built (tables are checked on loading; image features here)
+  checkFeatureColumns(x.cols, source);
   switch (kind) {
     case 'standardize':
       return { kind, standardizer: fitStandardizer(x, columns, 'mean-std', source) };

@@ -6,15 +6,15 @@
  *   u32 LE       header length L
  *   L bytes      header: the Detector as JSON; every Float32Array is replaced by {"$f32":[offset,length]}
  *   …            blob: all float32 arrays, little-endian, back to back
- *   32 bytes     sha256 of everything before it (detects truncation and tampering)
+ *   32 bytes     sha256 of everything before it (detects truncation and accidental damage)
  *
+ * The checksum proves nothing about the content (anyone can recompute it), so a file read back is
+ * validated like any input (detectorContentProblem: schema, shapes against D, finite numbers).
  * Written to a temporary file and renamed, so a crash never leaves half a model behind.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { DETECTOR_FORMAT_VERSION, DetectorHeaderSchema, type Detector } from '../detector/types';
-import { checkFlowSpec, FlowSpecSchema } from '../flow/spec';
-import { flowParamShapes } from '../flow/flowGraph';
+import { DETECTOR_FORMAT_VERSION, detectorContentProblem, type Detector } from '../detector/types';
 import { UserError } from '../util/errors';
 import { writeFileAtomic } from '../util/writeFileAtomic';
 
@@ -84,7 +84,8 @@ export function decodeDetector(buf: Buffer, file: string): Detector {
     parsed = JSON.parse(body.subarray(headerStart, blobStart).toString('utf8'), (_k, v) => {
       if (v && typeof v === 'object' && Array.isArray(v.$f32)) {
         const [off, len] = v.$f32 as number[];
-        if (!(off >= 0 && len >= 0 && off + len <= nFloats)) throw new Error('array reference out of range');
+        if (!(Number.isInteger(off) && Number.isInteger(len) && off >= 0 && len >= 0 && off + len <= nFloats))
+          throw new Error('array reference out of range');
         const a = new Float32Array(len);
         for (let i = 0; i < len; i++) a[i] = blob.readFloatLE((off + i) * 4);
         return a;
@@ -95,23 +96,13 @@ export function decodeDetector(buf: Buffer, file: string): Detector {
   } catch (e) {
     throw notOurs(`unreadable header: ${(e as Error).message}`);
   }
-  const check = DetectorHeaderSchema.safeParse(parsed);
-  if (!check.success)
-    throw notOurs(
-      `unexpected content: ${check.error.issues[0]?.path.join('.')} ${check.error.issues[0]?.message}`,
+  const problem = detectorContentProblem(parsed);
+  if (problem !== null)
+    throw new UserError(
+      `${file} is not a valid CF Studio detector: ${problem}`,
+      'use the original detector file, or train the detector again',
     );
-  const det = parsed as Detector;
-  for (const f of det.flows) {
-    const spec = FlowSpecSchema.parse(f.spec);
-    checkFlowSpec(spec);
-    for (const { name, shape } of flowParamShapes(spec)) {
-      const p = f.params[name];
-      const n = shape.reduce((a, b) => a * b, 1);
-      if (!(p instanceof Float32Array) || p.length !== n)
-        throw notOurs(`flow parameter ${name} has the wrong size`);
-    }
-  }
-  return det;
+  return parsed as Detector;
 }
 
 export function saveDetector(det: Detector, file: string): void {

@@ -45,6 +45,10 @@ export interface ErrorDataByCode {
   'workspace-foreign': { file: string };
   'workspace-newer': { file: string; version: number; known: number };
   'auto-eps-too-few-held-out': { heldOut: number; min: number };
+  /** a run whose detector cannot be retrained (imported, unfinished, no held-out inliers) */
+  'run-not-retrainable': { runId: number };
+  /** a retrain without any marked image */
+  'no-feedback': { runId: number };
 }
 
 export type ErrorCode = keyof ErrorDataByCode;

@@ -4,7 +4,7 @@
  * shrink while decoding) so that truncated or corrupt files are caught now, not mid-training.
  * Never throws: every failure becomes an 'unreadable' item with a reason.
  */
-import { readImageFile, NOT_REGULAR, type LoadedImageFile } from './imageSource';
+import { readImageFile, NOT_REGULAR, OUTSIDE_ROOT, type LoadedImageFile } from './imageSource';
 import { decodeErrorReason, inspectImage } from './openImage';
 import type { ScannedItem } from './types';
 
@@ -15,6 +15,8 @@ export async function checkImageFile(
   absPath: string,
   relPath: string,
   pixelLimit: number,
+  /** the scan root (real path): a file that resolves outside it is not read */
+  root?: string,
 ): Promise<ScannedItem> {
   const slash = relPath.indexOf('/');
   const base = {
@@ -29,7 +31,7 @@ export async function checkImageFile(
   };
   let loaded: LoadedImageFile;
   try {
-    loaded = await readImageFile(absPath);
+    loaded = await readImageFile(absPath, { within: root });
   } catch (e) {
     return { ...base, status: 'unreadable', reason: readErrorReason(e) };
   }
@@ -44,11 +46,14 @@ export async function checkImageFile(
     }
     const found = { ...read, format: info.format, width: info.width, height: info.height };
     try {
-      const { info: out } = await info.decode((pipeline) =>
-        pipeline
-          .resize(CHECK_SIZE, CHECK_SIZE, { fit: 'inside', withoutEnlargement: true })
-          .raw()
-          .toBuffer({ resolveWithObject: true }),
+      // streaming, without the exact full-size alpha drop: this only proves that the file decodes
+      const { info: out } = await info.decode(
+        (pipeline) =>
+          pipeline
+            .resize(CHECK_SIZE, CHECK_SIZE, { fit: 'inside', withoutEnlargement: true })
+            .raw()
+            .toBuffer({ resolveWithObject: true }),
+        { exactAlpha: false },
       );
       if (out.channels !== 3) throw new Error(`decoded to ${out.channels} channels instead of 3`);
     } catch (e) {
@@ -77,6 +82,8 @@ export function readErrorReason(e: unknown): string {
       return 'file not found (moved or deleted?)';
     case NOT_REGULAR:
       return 'not a regular file (a pipe, socket or device)';
+    case OUTSIDE_ROOT:
+      return 'links outside the dataset folder; not followed';
     case 'EISDIR':
       return 'is a folder';
     case 'EIO':

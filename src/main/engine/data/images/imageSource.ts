@@ -1,14 +1,19 @@
 /**
  * The bytes of one image file, read once: hashed (sha256 of exactly what gets decoded) and kept in
  * memory for the decoder, except for very large files, which are hashed as a stream and decoded
- * from their path so a folder of huge TIFFs cannot exhaust memory.
+ * from their path so a folder of huge TIFFs cannot exhaust memory (`sameContent` then tells
+ * whether the file still has the hashed bytes after decoding).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { SNIFF_BYTES } from './sniffFormat';
+import { isInside } from './walkFolder';
 
-/** Files up to this size are read into memory; bigger ones are streamed. */
-export const IN_MEMORY_MAX_BYTES = 256 * 1024 * 1024;
+/**
+ * Files up to this size are read into memory; bigger ones are streamed. Each parallel decode may
+ * hold one such buffer before it is admitted to the decode memory budget, so this bounds that too.
+ */
+export const IN_MEMORY_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface ImageSource {
   /** For messages: the path as the caller gave it, or a description of an in-memory buffer. */
@@ -30,19 +35,39 @@ export interface LoadedImageFile {
 
 /** Thrown (as a Node-style error with this code) when the path is a FIFO, socket or device. */
 export const NOT_REGULAR = 'ENOTREGULAR';
+/** Thrown (as a Node-style error with this code) when the file's real path is outside `within`. */
+export const OUTSIDE_ROOT = 'EOUTSIDEROOT';
 
 /** An in-memory image (e.g. from a drag-and-drop or a network response). */
 export function bufferSource(bytes: Buffer, name = 'in-memory image'): ImageSource {
   return { name, bytes, path: null, head: bytes, size: bytes.length };
 }
 
+export interface ReadImageOptions {
+  /** sha256 the bytes (default true) */
+  hash?: boolean;
+  /** refuse (code OUTSIDE_ROOT) a file whose real path, links resolved, is not inside this folder */
+  within?: string;
+}
+
 /**
  * Read a file for decoding. Throws the fs error (EACCES, ENOENT, …) or an error with code
- * NOT_REGULAR; the callers turn codes into reasons.
+ * NOT_REGULAR or OUTSIDE_ROOT; the callers turn codes into reasons.
  */
-export async function readImageFile(file: string, { hash = true } = {}): Promise<LoadedImageFile> {
+export async function readImageFile(
+  file: string,
+  { hash = true, within }: ReadImageOptions = {},
+): Promise<LoadedImageFile> {
+  let open = file;
+  if (within !== undefined) {
+    // open the resolved path, so the file checked is the file read
+    open = await fs.promises.realpath(file);
+    if (!isInside(within, open)) {
+      throw Object.assign(new Error(`${file} links outside ${within}`), { code: OUTSIDE_ROOT });
+    }
+  }
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever
-  const handle = await fs.promises.open(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  const handle = await fs.promises.open(open, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) {
@@ -59,7 +84,7 @@ export async function readImageFile(file: string, { hash = true } = {}): Promise
     const source = {
       name: file,
       bytes: null,
-      path: file,
+      path: open,
       head: head.subarray(0, bytesRead),
       size: stat.size,
     };
@@ -70,4 +95,11 @@ export async function readImageFile(file: string, { hash = true } = {}): Promise
   } finally {
     await handle.close();
   }
+}
+
+/** sha256 hex of a file's current bytes, streamed (for sources decoded from their path). */
+export async function hashFile(file: string): Promise<string> {
+  const hasher = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hasher.update(chunk as Buffer);
+  return hasher.digest('hex');
 }

@@ -7,12 +7,42 @@
 import fs from 'node:fs';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { BmpError, decodeBmp, readBmpHeader } from './bmp';
+import { decodeBytes, withDecodeMemory, type DecodeShape } from './decodeMemory';
 import type { ImageSource } from './imageSource';
 import { FORMAT_LABELS, sniffFormat, type ImageFormat } from './sniffFormat';
 import { gated } from './vipsGate';
 
-/** sharp's own default limitInputPixels (0x3FFF × 0x3FFF). */
-export const DEFAULT_PIXEL_LIMIT = 268_402_689;
+/**
+ * Largest accepted width × height by default: 100 MP, above nearly every photo (full-frame
+ * cameras reach 60 MP; phones save 12–50 MP unless set to their full 108/200 MP mode), yet small
+ * enough that the images that must be decoded whole (GIF, WebP, AVIF, HEIF, BMP: ≤ 400 MB each)
+ * fit a desktop's memory within the decode memory budget. sharp's own default (268 MP, 0x3FFF²)
+ * let a 1 MB PNG claim 1 GB. Callers can raise it (pixelLimit options).
+ */
+export const DEFAULT_PIXEL_LIMIT = 100_000_000;
+
+/**
+ * Alpha is dropped at full size, before resizing (exact, see orient), up to this many pixels
+ * (4096², a 64 MB RGBA frame). Larger images with alpha are resized streaming, with sharp's
+ * alpha-weighted resize, so their memory stays bounded; the pixels differ only where areas are
+ * (nearly) transparent.
+ */
+export const EXACT_ALPHA_MAX_PIXELS = 4096 * 4096;
+
+/** Decoders that produce the whole frame before anything else (see decodeMemory). */
+const WHOLE_FRAME_FORMATS: ReadonlySet<ImageFormat> = new Set(['gif', 'webp', 'avif', 'heif']);
+
+/** Reserved for a JPEG on the fast path, whose size is not read first: it decodes line by line. */
+const JPEG_FAST_PATH_BYTES = 32 * 1024 * 1024;
+
+export interface DecodeMode {
+  /**
+   * Drop alpha at full size before resizing, for pixels identical to a PIL-style pipeline
+   * (default true). The folder scan's check only needs to know that the file decodes, so it
+   * streams instead.
+   */
+  exactAlpha?: boolean;
+}
 
 /**
  * How strict the decoders are. 'error' rejects truncated files and anything a decoder reports as
@@ -31,15 +61,18 @@ export type Inspection =
       /** Size as displayed, i.e. after EXIF rotation (a portrait phone photo is taller than wide). */
       width: number;
       height: number;
+      /** Channels as stored (alpha included), from the header. */
+      channels: number;
+      hasAlpha: boolean;
       /**
        * Decode: `finish` gets the pipeline (3-channel 8-bit sRGB, oriented), chains resize() and an
-       * output on it, and returns the result. A failure throws the decoder's error.
+       * output on it, and returns the result. A failure throws the decoder's error. Runs within the
+       * process-wide decode memory budget (decodeMemory).
        */
-      decode: <T>(finish: (pipeline: Sharp) => Promise<T>) => Promise<T>;
+      decode: <T>(finish: (pipeline: Sharp) => Promise<T>, mode?: DecodeMode) => Promise<T>;
     }
   | { ok: false; format: string | null; width: number | null; height: number | null; reason: string };
 
-/** Everything short of decoding the pixels: format, header, size limit. Never throws for bad input. */
 /**
  * The common case in one libvips call: a JPEG (never alpha, no BMP path) decoded straight
  * through orient's steps, with sharp's own pixel limit. Skipping the separate header/sniff pass
@@ -55,12 +88,14 @@ export async function decodeJpegFast<T>(
   const h = source.head;
   if (h.length < 3 || h[0] !== 0xff || h[1] !== 0xd8 || h[2] !== 0xff) return null;
   try {
-    return await gated(() =>
-      finish(
-        sharp(input(source), { failOn: FAIL_ON, limitInputPixels: pixelLimit })
-          .rotate()
-          .toColourspace('srgb')
-          .removeAlpha(),
+    return await withDecodeMemory(heldBytes(source) + JPEG_FAST_PATH_BYTES, () =>
+      gated(() =>
+        finish(
+          sharp(input(source), { failOn: FAIL_ON, limitInputPixels: pixelLimit })
+            .rotate()
+            .toColourspace('srgb')
+            .removeAlpha(),
+        ),
       ),
     );
   } catch {
@@ -68,6 +103,7 @@ export async function decodeJpegFast<T>(
   }
 }
 
+/** Everything short of decoding the pixels: format, header, size limit. Never throws for bad input. */
 export async function inspectImage(source: ImageSource, pixelLimit: number): Promise<Inspection> {
   const fail = (
     reason: string,
@@ -89,14 +125,20 @@ export async function inspectImage(source: ImageSource, pixelLimit: number): Pro
 
   let width: number;
   let height: number;
-  let decode: <T>(finish: (pipeline: Sharp) => Promise<T>) => Promise<T>;
+  let channels: number;
+  let hasAlpha: boolean;
+  let decode: Extract<Inspection, { ok: true }>['decode'];
+  const held = heldBytes(source);
   if (format === 'bmp') {
     try {
       ({ width, height } = readBmpHeader(source.head));
     } catch (e) {
       return fail(decodeErrorReason(format, e), format);
     }
-    decode = (finish) => gated(async () => finish(await openBmp(source)));
+    channels = 3;
+    hasAlpha = false;
+    const bytes = held + decodeBytes('full-rgb', width, height, 3);
+    decode = (finish) => withDecodeMemory(bytes, () => gated(async () => finish(await openBmp(source))));
   } else {
     // One instance for header and pixels: reading the header first costs almost nothing then.
     // sharp's own pixel limit is off because we check the limit below, from this same header,
@@ -122,12 +164,21 @@ export async function inspectImage(source: ImageSource, pixelLimit: number): Pro
     const rotated = (meta.orientation ?? 1) >= 5;
     width = rotated ? meta.height : meta.width;
     height = rotated ? meta.width : meta.height;
-    const hasAlpha = meta.hasAlpha === true;
-    decode = (finish) =>
-      gated(
-        async () => finish(await orient(image, hasAlpha)),
-        async () => finish(await orient(load(), hasAlpha)),
+    channels = meta.channels ?? 3;
+    // from the header: nothing is decoded to find out whether there is alpha
+    hasAlpha = meta.hasAlpha === true;
+    const alpha = hasAlpha;
+    const { width: w, height: h } = meta;
+    decode = (finish, mode = {}) => {
+      const exact = alpha && (mode.exactAlpha ?? true) && w * h <= EXACT_ALPHA_MAX_PIXELS;
+      const shape: DecodeShape = exact ? 'full-rgb' : WHOLE_FRAME_FORMATS.has(format) ? 'frame' : 'stream';
+      return withDecodeMemory(held + decodeBytes(shape, w, h, channels), () =>
+        gated(
+          async () => finish(await orient(image, exact)),
+          async () => finish(await orient(load(), exact)),
+        ),
       );
+    };
   }
 
   if (width * height > pixelLimit) {
@@ -138,7 +189,7 @@ export async function inspectImage(source: ImageSource, pixelLimit: number): Pro
       height,
     );
   }
-  return { ok: true, format, width, height, decode };
+  return { ok: true, format, width, height, channels, hasAlpha, decode };
 }
 
 /** A user-facing reason for a decoder failure: "truncated or corrupt PNG: libpng read error". */
@@ -164,6 +215,11 @@ function formatPixels(n: number): string {
   return n >= 1_000_000 ? `${Math.round(n / 1_000_000)} MP` : `${n} px`;
 }
 
+/** Bytes of the file kept in memory while it decodes. */
+function heldBytes(source: ImageSource): number {
+  return source.bytes?.length ?? 0;
+}
+
 function input(source: ImageSource): Buffer | string {
   if (source.bytes) return source.bytes;
   if (source.path) return source.path;
@@ -176,16 +232,18 @@ async function openBmp(source: ImageSource): Promise<Sharp> {
   return sharp(data, { raw: { width, height, channels }, limitInputPixels: false });
 }
 
-async function orient(image: Sharp, hasAlpha: boolean): Promise<Sharp> {
+/** The pipeline to 3-channel sRGB; `dropAlphaFirst`: drop alpha at full size (see below). */
+async function orient(image: Sharp, dropAlphaFirst: boolean): Promise<Sharp> {
   const decoded = image
     .rotate() // EXIF orientation, applied before any resize
     .toColourspace('srgb') // grey, CMYK, 16-bit → 8-bit sRGB
     .removeAlpha();
-  if (!hasAlpha) return decoded;
+  if (!dropAlphaFirst) return decoded;
   // Alpha is dropped, like PIL's convert('RGB') in torchvision's default image loader, so our
   // pixels match a Python reference pipeline (a transparent pixel shows its stored colour).
   // sharp would resize with premultiplied alpha and drop it afterwards, turning transparent areas
-  // black only when a resize happens; so drop it here, at full size, before any resize.
+  // black only when a resize happens; so drop it here, at full size, before any resize. That
+  // holds the whole RGB image in memory, so callers do it only up to EXACT_ALPHA_MAX_PIXELS.
   const { data, info } = await decoded.raw().toBuffer({ resolveWithObject: true });
   const raw = { width: info.width, height: info.height, channels: info.channels };
   return sharp(data, { raw, limitInputPixels: false });

@@ -1,6 +1,7 @@
 /**
  * Scan an image folder: find every file below the root (class = first subfolder), and check each
- * one by content and by a full decode, in parallel while the walk goes on. Bad files never fail the
+ * one by content and by a full decode, in parallel while the walk goes on (as many at once as there
+ * are cores and as the decode memory budget of decodeMemory.ts admits). Bad files never fail the
  * scan; they come back as 'unreadable' items with a reason the user can act on. Only a root that
  * does not exist, is not a folder or cannot be read is an error.
  */
@@ -41,7 +42,7 @@ export async function scanFolder(root: string, opts: ScanOptions = {}): Promise<
   const check = async (absPath: string, relPath: string): Promise<void> => {
     // queued checks still start after a cancel; they end here at once, so nothing stays pending
     if (signal?.aborted) return;
-    const item = await checkImageFile(absPath, relPath, pixelLimit);
+    const item = await checkImageFile(absPath, relPath, pixelLimit, rootReal);
     items.push(item);
     progress.checked++;
     if (item.status === 'ok') progress.ok++;

@@ -50,9 +50,12 @@ export interface ScanProgress {
 }
 
 export interface ScanOptions {
-  /** Largest accepted width × height; default 268_402_689 (sharp's default). */
+  /** Largest accepted width × height; default DEFAULT_PIXEL_LIMIT (100 MP). */
   pixelLimit?: number;
-  /** Files read and decoded at once; default os.availableParallelism(). */
+  /**
+   * Files read and decoded at once; default os.availableParallelism(). Large images wait further
+   * for room in the process-wide decode memory budget (decodeMemory.ts).
+   */
   concurrency?: number;
   signal?: AbortSignal;
   /** Called at most every ~100 ms, and once at the end. */

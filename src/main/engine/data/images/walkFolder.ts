@@ -1,10 +1,12 @@
 /**
- * Recursive listing of an image folder. Symbolic links are followed (to files and to folders, also
- * outside the root), but every folder is entered at most once, identified by device + inode, so
- * link loops, links to a parent and bind-mount cycles end as problems instead of recursing forever.
- * Real subfolders are walked before linked ones, so a folder reachable both ways is listed under
- * its real path; entries are visited in sorted order so the outcome is the same on every run.
- * Hidden entries (dot-prefixed) and OS junk are skipped silently.
+ * Recursive listing of an image folder that stays inside it. Symbolic links are followed only when
+ * their real path lies inside the root (a link to a file or folder outside it — another disk
+ * folder, `/`, a home directory — is reported as a problem and never followed, so a dataset holds
+ * only files below its folder, as thumbnails and extraction expect). Every folder is entered at most
+ * once, identified by device + inode, so link loops, links to a parent and bind-mount cycles end as
+ * problems instead of recursing forever. Real subfolders are walked before linked ones, so a folder
+ * reachable both ways is listed under its real path; entries are visited in sorted order so the
+ * outcome is the same on every run. Hidden entries (dot-prefixed) and OS junk are skipped silently.
  */
 import type { BigIntStats, Dirent } from 'node:fs';
 import fs from 'node:fs';
@@ -105,10 +107,16 @@ export async function walkFolder(
 
   const followLink = async (abs: string, rel: string, parentReal: string): Promise<void> => {
     let stat: fs.Stats;
+    let real: string;
     try {
       stat = await fs.promises.stat(abs);
+      real = await fs.promises.realpath(abs);
     } catch (e) {
       problem(rel, await linkErrorReason(abs, e));
+      return;
+    }
+    if (!isInside(rootReal, real)) {
+      problem(rel, `links outside the dataset folder (to ${real}); not followed`);
       return;
     }
     if (stat.isFile()) handlers.onFile(abs, rel);
@@ -163,6 +171,12 @@ export async function walkFolder(
     checkAbort();
     await enterLinkedFolder(linkedFolders[i]);
   }
+}
+
+/** True when `real` (a resolved path) is `root` or lies below it. */
+export function isInside(root: string, real: string): boolean {
+  const rel = path.relative(root, real);
+  return rel === '' || (rel.split(path.sep)[0] !== '..' && !path.isAbsolute(rel));
 }
 
 function folderErrorReason(e: unknown): string {
