@@ -44,12 +44,15 @@ async function run(
 }
 
 describe.skipIf(!haveData)('tabular, permutation contrast (paper Fig. 9)', () => {
-  it('thyroid: CF ≈ Flow (≈ 98), the ratio method collapses', async () => {
+  it('thyroid: CF ≈ Flow (≈ 98); Flow-ratio far below them but no longer collapsed', async () => {
     const a = await run('thyroid.csv', ['cf', 'flow', 'ratio']);
     expect(a.cf).toBeGreaterThan(94);
     expect(a.flow).toBeGreaterThan(94);
     expect(Math.abs(a.cf - a.flow)).toBeLessThan(3);
-    expect(a.ratio).toBeLessThan(a.cf - 20);
+    // the reference's ratio is 43.1 (21–73 by seed); before its contrast flow saw fresh
+    // permutation samples, ours memorised a fixed sample and gave 1.7
+    expect(a.ratio).toBeGreaterThan(20);
+    expect(a.ratio).toBeLessThan(a.cf - 5);
   }, 600_000);
 
   it("thyroid with the paper's auto ε rule (held-out 10 % quantile + ln 10): the contrast term fires and CF stays ≈ Flow", async () => {

@@ -49,13 +49,13 @@ export function addModelOptions(cmd: Command, withMethod = true): Command {
       new Option('--method <m>', `method: ${METHODS.join(', ')}`).argParser(methodArg).default('cf'),
     );
   return cmd
-    .option('--steps <n>', 'training steps (default 1000)', intArg('--steps', 1, 10_000_000))
+    .option('--steps <n>', 'training steps (default: by the inlier-count rule, ≈ 300 epochs, 300–2,000)', intArg('--steps', 1, 10_000_000))
     .option(
       '--hidden <n>',
-      'hidden width H of each coupling subnet (default 512)',
+      'hidden width H of each coupling subnet (default: by the inlier-count rule, 128)',
       intArg('--hidden', 1, 8192),
     )
-    .option('--blocks <n>', 'coupling blocks (default 8)', intArg('--blocks', 1, 64))
+    .option('--blocks <n>', 'coupling blocks (default: by the inlier-count rule, 4)', intArg('--blocks', 1, 64))
     .option(
       '--clamp <x>',
       'soft clamp α of the log-scale, s = α·tanh(a/α) (default 2)',
@@ -68,10 +68,10 @@ export function addModelOptions(cmd: Command, withMethod = true): Command {
     )
     .option('--lr <x>', 'Adam learning rate, cosine-decayed (default 1e-3)', numArg('--lr', 1e-8, 1))
     .option('--clip <x>', 'gradient-norm clip (default 10)', numArg('--clip', 1e-6))
-    .option('--noise <x>', 'σ of training noise added to features (default 0.01)', numArg('--noise', 0, 10))
+    .option('--noise <x>', 'σ of training noise added to features (default: by the inlier-count rule, 0.1–1.9× the features\' spread)', numArg('--noise', 0, 10))
     .option(
       '--eps <x>',
-      "CF clamp ε: a number (default 0) or 'auto' (plain flow first, quantile of held-out log p + offset)",
+      "CF clamp ε: a number, or 'auto' (plain flow first, quantile of held-out log p + offset); default: tracking the held-out inliers (the inlier-count rule)",
       epsArg,
     )
     .option(
@@ -103,6 +103,17 @@ export function addModelOptions(cmd: Command, withMethod = true): Command {
       '--oe-steps <n>',
       'OE: fine-tuning steps after the plain flow (default steps/2)',
       intArg('--oe-steps', 1),
+    )
+    .option(
+      '--weight-decay <x>',
+      'decoupled weight decay of the coupling subnets\' weights (default 0)',
+      numArg('--weight-decay', 0, 1),
+    )
+    .addOption(
+      new Option(
+        '--sizing <rule>',
+        "how unset flow settings are chosen: 'inlier-count' (by the number of training inliers) or 'none' (fixed: H=512, 8 blocks, 1,000 steps, σ=0.01, ε=0)",
+      ).choices(['inlier-count', 'none']),
     );
 }
 
@@ -126,6 +137,8 @@ export function trainOptionsOf(o: ModelOpts): TrainOptions {
     'preprocess',
     'k',
     'oeSteps',
+    'weightDecay',
+    'sizing',
   ];
   return Object.fromEntries(
     keys.filter((k) => rest[k] !== undefined).map((k) => [k, rest[k]]),

@@ -6,11 +6,43 @@
 import { z } from 'zod';
 import type { BaselineOptions } from '../baselines';
 import { DEFAULT_FLOW, type FlowSpecOptions } from '../flow/spec';
+import type { EpsTrackingRule } from '../train/epsTracking';
 import { DEFAULT_TRAIN, type TrainConfig } from '../train/trainer';
 import { METHODS, type Method } from './methods';
 import type { PreprocessKind } from './preprocess';
 
-export type EpsConfig = { mode: 'fixed'; value: number } | { mode: 'auto'; quantile: number; offset: number };
+/**
+ * The CF clamp ε (METHOD §3): a fixed value; 'auto', the paper's rule (a plain flow first, then
+ * ε = quantile of its held-out inlier log p + offset); or 'tracking', ε following the held-out
+ * inliers during training (train/epsTracking.ts).
+ */
+export type EpsConfig =
+  | { mode: 'fixed'; value: number }
+  | { mode: 'auto'; quantile: number; offset: number }
+  | ({ mode: 'tracking' } & EpsTrackingRule);
+
+/** The settings the inlier-count rule chooses (detector/inlierCountRule.ts). */
+export const SIZED_SETTINGS = [
+  'hidden',
+  'blocks',
+  'steps',
+  'oeSteps',
+  'noise',
+  'evalEvery',
+  'weightDecay',
+  'restoreBest',
+  'eps',
+] as const;
+export type SizedSetting = (typeof SIZED_SETTINGS)[number];
+
+/**
+ * How a flow's settings are sized: 'inlier-count' = by the inlier-count rule, at training time,
+ * except the settings in `userSet` (given explicitly); 'none' = as the config says.
+ */
+export interface Sizing {
+  rule: 'inlier-count' | 'none';
+  userSet: SizedSetting[];
+}
 
 export interface DetectorConfig {
   method: Method;
@@ -22,6 +54,8 @@ export interface DetectorConfig {
   heldOutShare: number;
   baseline: BaselineOptions;
   preprocess: PreprocessKind;
+  /** whether the rule sizes the flow (records made before the rule: 'none') */
+  sizing: Sizing;
 }
 
 export function defaultDetectorConfig(
@@ -38,6 +72,9 @@ export function defaultDetectorConfig(
     heldOutShare: 0.1,
     baseline: {},
     preprocess,
+    // a config built here is used as it is; the settings a user gives go through
+    // studio/trainOptions.ts, which turns the inlier-count rule on
+    sizing: { rule: 'none', userSet: [] },
   };
 }
 
@@ -47,6 +84,7 @@ const count = z.number().int().min(0);
 export const EpsConfigSchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('fixed'), value: finite }),
   z.object({ mode: z.literal('auto'), quantile: finite, offset: finite }),
+  z.object({ mode: z.literal('tracking'), quantile: finite, margin: finite, minContrastShare: finite }),
 ]);
 
 /** Parses a stored configuration; fields added in later versions get their defaults. */
@@ -67,6 +105,8 @@ export const DetectorConfigSchema: z.ZodType<DetectorConfig> = z.object({
     evalEvery: count,
     patience: count,
     seed: count,
+    weightDecay: finite.default(0),
+    restoreBest: z.boolean().default(false),
   }),
   eps: EpsConfigSchema,
   oe: z.object({ lambda: finite, margin: finite, steps: count }),
@@ -79,4 +119,7 @@ export const DetectorConfigSchema: z.ZodType<DetectorConfig> = z.object({
     components: count.optional(),
   }),
   preprocess: z.enum(['standardize', 'median-iqr', 'l2', 'none']),
+  sizing: z
+    .object({ rule: z.enum(['inlier-count', 'none']), userSet: z.array(z.enum(SIZED_SETTINGS)) })
+    .default({ rule: 'none', userSet: [] }),
 }) as z.ZodType<DetectorConfig>;

@@ -13,12 +13,14 @@ import { makeFlowSpec } from '../flow/spec';
 import { cfObjective } from '../train/objectives/cf';
 import { nllObjective } from '../train/objectives/nll';
 import { oeObjective } from '../train/objectives/oe';
+import type { EpsTrackingRule } from '../train/epsTracking';
 import { trainFlow, type Contrast, type TrainProgress, type TrainResult } from '../train/trainer';
 import { UserError, userError } from '../util/errors';
 import { matrixHash } from '../util/hash';
 import { takeRows, type Matrix } from '../util/matrix';
 import { Rng } from '../util/rng';
 import type { DetectorConfig } from './config';
+import { applyInlierCountRule } from './inlierCountRule';
 import { checkContrast, FLOW_METHODS, type Method } from './methods';
 import { applyPreprocessing, fitPreprocessing, preprocessingNotes } from './preprocess';
 import type { Detector, DetectorFlow, EpsInfo, PhaseSummary } from './types';
@@ -127,6 +129,13 @@ export async function fitDetector(
   const split = holdOut(x.rows, config.heldOutShare, rng.fork());
   const train = takeRows(x, split.train);
   const held = split.held.length > 0 ? takeRows(x, split.held) : null;
+  if (config.sizing.rule === 'inlier-count') {
+    // the flow's settings by the inlier count (inlierCountRule.ts), once; recorded as the config
+    const chosen = applyInlierCountRule(config, train);
+    config = chosen.config;
+    meta.config = config;
+    notes.push(chosen.note);
+  }
   const spec = makeFlowSpec(x.cols, config.flow, config.train.seed);
   const run = async (phase: string, o: Partial<Parameters<typeof trainFlow>[0]>): Promise<TrainResult> => {
     const r = await trainFlow({
@@ -156,14 +165,14 @@ export async function fitDetector(
     detector.flows.push(flowOf('inlier', await run('flow', {})));
   } else if (method === 'ratio') {
     detector.flows.push(flowOf('inlier', await run('inlier flow', {})));
-    const c =
-      contrast === 'permutation'
-        ? permutationSample(train, Math.max(train.rows, 2048), rng.fork())
-        : (contrast as Matrix);
+    // qφ by maximum likelihood on the contrast; permutation contrast: a fresh sample of the
+    // product of the inliers' marginals in every batch (as CF's contrast term sees it), not a
+    // fixed sample, which qφ would memorise (see docs/small-folders.md, "Flow-ratio")
     const r = await run('contrast flow', {
-      inliers: c,
+      inliers: contrast === 'permutation' ? train : (contrast as Matrix),
+      inlierSampling: contrast === 'permutation' ? 'permutation' : 'rows',
       heldOut: null,
-      config: { ...config.train, seed: config.train.seed + 7 },
+      config: { ...config.train, seed: config.train.seed + 7, restoreBest: false },
     });
     detector.flows.push(flowOf('contrast', r));
   } else if (method === 'oe') {
@@ -179,8 +188,13 @@ export async function fitDetector(
   } else {
     // cf
     let eps: EpsInfo;
+    let tracking: EpsTrackingRule | undefined;
     if (config.eps.mode === 'fixed') eps = { mode: 'fixed', value: config.eps.value };
-    else {
+    else if (config.eps.mode === 'tracking') {
+      const { quantile: q, margin, minContrastShare } = config.eps;
+      tracking = { quantile: q, margin, minContrastShare };
+      eps = { mode: 'tracking', value: NaN, ...tracking };
+    } else {
       if (!held || held.rows < 10) {
         throw userError(
           'auto-eps-too-few-held-out',
@@ -203,7 +217,8 @@ export async function fitDetector(
       };
     }
     detector.eps = eps;
-    const r = await run('cf', { objective: cfObjective, contrast, eps: eps.value });
+    const r = await run('cf', { objective: cfObjective, contrast, eps: eps.value, epsTracking: tracking });
+    if (tracking) eps.value = r.eps!;
     eps.contrastAboveEps = r.contrastAboveEps;
     if (r.contrastAboveEps < 0.005) {
       notes.push(

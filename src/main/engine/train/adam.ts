@@ -1,9 +1,12 @@
 /**
- * Adam with bias correction, cosine learning-rate decay and global gradient-norm clipping:
+ * Adam with bias correction, cosine learning-rate decay, global gradient-norm clipping and
+ * decoupled weight decay (AdamW) on the subnet weights:
  *   lr_t = lr · ½(1 + cos(π·t/T))
  *   g   ← g · min(1, c / ‖g‖₂)                      (‖g‖₂ over all parameters together)
  *   m   ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
- *   θ   ← θ − lr_t · m̂ / (√v̂ + ε̂),  m̂ = m/(1−β1^t), v̂ = v/(1−β2^t)
+ *   θ   ← θ − lr_t · m̂ / (√v̂ + ε̂) − lr_t·λ·μ⊙θ,  m̂ = m/(1−β1^t), v̂ = v/(1−β2^t)
+ * with λ the weight decay and μ the decay mask (1 on the subnets' weight matrices w1, w2, w3,
+ * which pulls each coupling block towards the identity; 0 on biases and the global affine).
  * Written out (not tf.train.adam) so the schedule and clipping are explicit and portable to
  * the ONNX training graph.
  */
@@ -16,6 +19,13 @@ export interface AdamConfig {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** decoupled weight decay λ on the masked parameters (0 or absent: none) */
+  weightDecay?: number;
+}
+
+/** Whether a flow parameter is decayed by the weight decay: the subnets' weight matrices. */
+export function isDecayed(name: string): boolean {
+  return /(^|\.)w[123]$/.test(name);
 }
 
 export function cosineLr(lr: number, step: number, total: number): number {
@@ -27,9 +37,14 @@ export class Adam {
   private readonly v: Map<string, tf.Variable>;
   private t = 0;
 
+  /**
+   * @param decayMask per variable: the mask μ of the weight decay (a tensor like the variable,
+   *   or 1 / 0 for all of it); variables without an entry are not decayed
+   */
   constructor(
     private readonly vars: Record<string, tf.Variable>,
     private readonly cfg: AdamConfig,
+    private readonly decayMask: Record<string, tf.Tensor | 0 | 1> = {},
   ) {
     this.m = new Map();
     this.v = new Map();
@@ -64,7 +79,12 @@ export class Adam {
         m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
         v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
         const update = tf.div(tf.mul(m, lr / c1), tf.add(tf.sqrt(tf.div(v, c2)), eps));
-        p.assign(tf.sub(p, update));
+        const mask = this.decayMask[k] ?? 0;
+        const wd = this.cfg.weightDecay ?? 0;
+        if (wd > 0 && mask !== 0) {
+          const decay = mask === 1 ? tf.mul(p, lr * wd) : tf.mul(tf.mul(p, mask), lr * wd);
+          p.assign(tf.sub(tf.sub(p, update), decay));
+        } else p.assign(tf.sub(p, update));
       }
     });
     return { gradNorm, lr };

@@ -27,6 +27,8 @@ export interface StepRunner {
    * not finite the parameters and optimizer state stay as they were before the call.
    */
   steps(n: number, xs: Float32Array, ys: Float32Array | null): Promise<StepResult[]>;
+  /** the clamp ε of the steps that follow (objectives with an ε input; others ignore it) */
+  setEps(eps: number): void;
   /** current parameters (copies) */
   snapshot(): ParamMap;
   dispose(): Promise<void>;

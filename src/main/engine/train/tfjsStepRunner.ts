@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ParamMap } from '../flow/params';
 import type { FlowSpec } from '../flow/spec';
 import { runTfGraph } from '../flow/tfjsExecutor';
-import { Adam, type AdamConfig } from './adam';
+import { Adam, isDecayed, type AdamConfig } from './adam';
 import type { ObjectiveGraph } from './objectives/types';
 import type { StepResult, StepRunner } from './stepRunner';
 import { TrainableParams, type ParamLayout } from './trainableParams';
@@ -28,11 +28,15 @@ export class TfjsStepRunner implements StepRunner {
   readonly maxStepsPerCall = 1;
   private readonly trainable: TrainableParams;
   private readonly adam: Adam;
-  private readonly epsT: tf.Scalar | null;
+  private epsT: tf.Scalar | null;
+
+  /** the clamp ε of the next steps (setEps) */
+  private eps: number;
 
   constructor(private readonly o: TfjsStepRunnerOptions) {
+    this.eps = o.eps;
     this.trainable = new TrainableParams(o.spec, o.params, o.paramLayout);
-    this.adam = new Adam(this.trainable.vars, o.adam);
+    this.adam = new Adam(this.trainable.vars, o.adam, this.trainable.decayMask(isDecayed));
     this.epsT = o.objective.usesEps ? tf.scalar(o.eps) : null;
   }
 
@@ -65,7 +69,7 @@ export class TfjsStepRunner implements StepRunner {
     if (kept.contrastLogp) {
       const lpy = kept.contrastLogp.dataSync();
       let c = 0;
-      for (let i = 0; i < lpy.length; i++) if (lpy[i] > this.o.eps) c++;
+      for (let i = 0; i < lpy.length; i++) if (lpy[i] > this.eps) c++;
       above = c / lpy.length;
     }
     tf.dispose([value, kept.inlierNll!, kept.contrastNll ?? [], kept.contrastLogp ?? []].flat());
@@ -73,6 +77,13 @@ export class TfjsStepRunner implements StepRunner {
     if (Number.isFinite(loss)) lr = this.adam.apply(grads).lr;
     tf.dispose(Object.values(grads));
     return { loss, inlierNll, contrastNll, contrastAboveEps: above, lr };
+  }
+
+  setEps(eps: number): void {
+    if (!this.epsT) return;
+    this.epsT.dispose();
+    this.epsT = tf.scalar(eps);
+    this.eps = eps;
   }
 
   snapshot(): ParamMap {

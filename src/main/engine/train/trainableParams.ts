@@ -25,6 +25,7 @@ export class TrainableParams {
   private readonly shapes;
   private readonly sizes: number[];
   private readonly byVarName: Record<string, string> = {};
+  private mask: tf.Tensor | null = null;
 
   constructor(spec: FlowSpec, params: ParamMap, layout: ParamLayout = 'auto') {
     this.shapes = flowParamShapes(spec);
@@ -71,6 +72,25 @@ export class TrainableParams {
     return out;
   }
 
+  /**
+   * The weight decay's mask per variable (adam.ts): 1 / 0 per variable in the split layout, a 0/1
+   * vector over θ in the flat one (owned by this object; disposed with it).
+   */
+  decayMask(decayed: (name: string) => boolean): Record<string, tf.Tensor | 0 | 1> {
+    if (this.layout === 'split')
+      return Object.fromEntries(this.shapes.map((p) => [p.name, decayed(p.name) ? 1 : 0]));
+    if (!this.mask) {
+      const m = new Float32Array(this.sizes.reduce((a, b) => a + b, 0));
+      let off = 0;
+      this.shapes.forEach((p, i) => {
+        if (decayed(p.name)) m.fill(1, off, off + this.sizes[i]);
+        off += this.sizes[i];
+      });
+      this.mask = tf.tensor1d(m);
+    }
+    return { theta: this.mask };
+  }
+
   /** Current values as a ParamMap (copies). */
   snapshot(): ParamMap {
     const out: ParamMap = {};
@@ -89,5 +109,6 @@ export class TrainableParams {
 
   dispose(): void {
     tf.dispose(Object.values(this.vars));
+    this.mask?.dispose();
   }
 }

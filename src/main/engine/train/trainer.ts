@@ -1,12 +1,13 @@
 /**
  * The training loop shared by every flow-based method: batches of inliers (+ contrast),
  * Gaussian training noise, data-dependent init of each block's global affine, Adam with
- * cosine decay and clipping, held-out inlier NLL, NaN/Inf guard, early stopping, progress
- * and cancellation. The objective is a graph (see objectives/); this file only feeds it to a
+ * cosine decay, clipping and weight decay, held-out inlier NLL, model selection (the parameters
+ * of the evaluation with the lowest held-out NLL), early stopping, tracking ε (epsTracking.ts),
+ * NaN/Inf guard, progress and cancellation. The objective is a graph (see objectives/); this file only feeds it to a
  * step runner (stepRunner.ts): TensorFlow.js autodiff, or the ONNX Runtime training step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { logProbGraphOf, paramTensors, type FlowModel } from '../flow/flowModel';
+import { flowLogProb, logProbGraphOf, paramTensors, type FlowModel } from '../flow/flowModel';
 import { cloneParams, inverseSoftplus, type ParamMap } from '../flow/params';
 import type { FlowSpec } from '../flow/spec';
 import { runTfGraph } from '../flow/tfjsExecutor';
@@ -14,6 +15,7 @@ import { CancelledError, UserError } from '../util/errors';
 import type { Matrix } from '../util/matrix';
 import { Rng } from '../util/rng';
 import { chooseTrainBackend, type TrainBackendChoice } from '../backend/trainBackend';
+import { noisyCopies, trackedEps, type EpsTrackingRule } from './epsTracking';
 import type { ObjectiveBuilder } from './objectives/types';
 import { OrtStepRunner } from './ort/ortStepRunner';
 import type { StepResult, StepRunner } from './stepRunner';
@@ -32,6 +34,13 @@ export interface TrainConfig {
   /** stop after this many evaluations without held-out improvement (0 = run the full budget) */
   patience: number;
   seed: number;
+  /** decoupled weight decay λ on the subnet weights (adam.ts; 0 = none) */
+  weightDecay: number;
+  /**
+   * return the parameters of the held-out evaluation with the lowest NLL, not the last step's
+   * (early stopping always returns those)
+   */
+  restoreBest: boolean;
 }
 
 export const DEFAULT_TRAIN: TrainConfig = {
@@ -43,6 +52,8 @@ export const DEFAULT_TRAIN: TrainConfig = {
   evalEvery: 100,
   patience: 0,
   seed: 0,
+  weightDecay: 0,
+  restoreBest: false,
 };
 
 export type Contrast = Matrix | 'permutation' | null;
@@ -58,6 +69,8 @@ export interface TrainProgress {
   /** share of contrast points with log p > ε in the last batch: 0 means the contrast term is off */
   contrastAboveEps: number;
   heldOutNll: number | null;
+  /** the clamp ε in use (objectives with ε) */
+  eps?: number;
   lr: number;
   stepsPerSec: number;
   etaSeconds: number;
@@ -70,6 +83,8 @@ export interface LossPoint {
   contrastNll: number;
   contrastAboveEps: number;
   heldOutNll: number | null;
+  /** tracking ε: the value set at this evaluation */
+  eps?: number;
 }
 
 export interface TrainResult {
@@ -79,7 +94,12 @@ export interface TrainResult {
   seconds: number;
   stepsPerSec: number;
   stoppedEarly: boolean;
+  /** held-out NLL of the returned parameters (null without held-out rows) */
   finalHeldOutNll: number | null;
+  /** the step whose parameters are returned (< steps when the best evaluation came earlier) */
+  bestStep: number;
+  /** the clamp ε at the end of training (objectives with ε) */
+  eps: number | null;
   /** mean share of contrast points above ε over the last 10 % of steps */
   contrastAboveEps: number;
   /** the training backend that ran: 'ort-cpu' or 'tfjs-<tf backend>' */
@@ -95,6 +115,13 @@ export interface TrainOptions {
   heldOut: Matrix | null;
   contrast: Contrast;
   eps?: number;
+  /** let ε follow the held-out inliers (epsTracking.ts); `eps` is then ignored */
+  epsTracking?: EpsTrackingRule;
+  /**
+   * 'permutation': the training rows are drawn from the product of the marginals of `inliers`
+   * (a fresh sample every batch: the contrast flow of Flow-ratio with permutation contrast)
+   */
+  inlierSampling?: 'rows' | 'permutation';
   config: TrainConfig;
   /** start from these parameters (fine-tuning) instead of a fresh init */
   init: ParamMap;
@@ -192,6 +219,9 @@ export function meanNll(model: FlowModel, x: Matrix): number {
   return v;
 }
 
+/** rows of held-out inliers (noisy copies) and of contrast that tracking ε scores at each evaluation */
+export const EPS_TRACK_ROWS = 512;
+
 /** wall time one multi-step call should take at most (progress and cancellation wait for it) */
 export const CALL_TARGET_MS = 2000;
 
@@ -219,8 +249,13 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   if (o.inliers.cols !== spec.dim)
     throw new Error(`trainer: inliers have ${o.inliers.cols} columns, flow ${spec.dim}`);
   const rng = new Rng(config.seed);
-  const bx = Math.min(config.batchSize, o.inliers.rows);
+  const permuteRows = o.inlierSampling === 'permutation';
+  const bx = permuteRows ? config.batchSize : Math.min(config.batchSize, o.inliers.rows);
   const inlierBatcher = new Batcher(o.inliers, rng.fork());
+  const nextInliers = (n: number, out: Float32Array): void =>
+    permuteRows
+      ? inlierBatcher.permuted(n, config.noiseStd, out)
+      : inlierBatcher.next(n, config.noiseStd, out);
   const objective = o.objective(spec, bx, bx);
   const contrastRng = rng.fork();
   let contrastBatcher: Batcher | null = null;
@@ -240,15 +275,54 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   const params = cloneParams(o.init);
 
   if (o.dataInit) {
-    const initRows = Math.min(o.inliers.rows, Math.max(bx, 512));
+    const initRows = permuteRows ? Math.max(bx, 512) : Math.min(o.inliers.rows, Math.max(bx, 512));
     const initBuf = new Float32Array(initRows * spec.dim);
-    new Batcher(o.inliers, rng.fork()).next(initRows, config.noiseStd, initBuf);
+    const initBatcher = new Batcher(o.inliers, rng.fork());
+    if (permuteRows) initBatcher.permuted(initRows, config.noiseStd, initBuf);
+    else initBatcher.next(initRows, config.noiseStd, initBuf);
     dataInitAffine(spec, params, { rows: initRows, cols: spec.dim, data: initBuf });
   }
 
+  const evaluates = o.heldOut !== null && o.heldOut.rows > 0;
+  // tracking ε: fixed noisy copies of the held-out inliers (or, without any, of the training
+  // inliers) and a fixed noisy sample of the contrast, scored at each evaluation
+  const tracking = o.epsTracking && objective.usesEps ? o.epsTracking : null;
+  let trackSets: { inliers: Matrix; contrast: Matrix } | null = null;
+  if (tracking) {
+    const trackRng = rng.fork();
+    const normal = () => trackRng.normal();
+    const base = evaluates ? o.heldOut! : o.inliers;
+    const inl = noisyCopies(
+      base,
+      Math.max(1, Math.ceil(EPS_TRACK_ROWS / base.rows)),
+      config.noiseStd,
+      normal,
+    );
+    const cRows = new Float32Array(EPS_TRACK_ROWS * spec.dim);
+    const cb = new Batcher(
+      o.contrast === 'permutation' || o.contrast === null ? o.inliers : o.contrast,
+      trackRng,
+    );
+    if (o.contrast === 'permutation') cb.permuted(EPS_TRACK_ROWS, config.noiseStd, cRows);
+    else cb.next(EPS_TRACK_ROWS, config.noiseStd, cRows);
+    trackSets = { inliers: inl, contrast: { rows: EPS_TRACK_ROWS, cols: spec.dim, data: cRows } };
+  }
+  const epsFor = (p: ParamMap): number =>
+    trackedEps(
+      tracking!,
+      flowLogProb({ spec, params: p }, trackSets!.inliers),
+      flowLogProb({ spec, params: p }, trackSets!.contrast),
+    );
+  let eps = tracking ? epsFor(params) : (o.eps ?? 0);
+
   const decision = await chooseTrainBackend(o.trainBackend);
-  const adamCfg = { lr: config.lr, totalSteps: config.steps, clipNorm: config.clipNorm };
-  const runnerOptions = { spec, objective, bx, by, params, adam: adamCfg, eps: o.eps ?? 0 };
+  const adamCfg = {
+    lr: config.lr,
+    totalSteps: config.steps,
+    clipNorm: config.clipNorm,
+    weightDecay: config.weightDecay,
+  };
+  const runnerOptions = { spec, objective, bx, by, params, adam: adamCfg, eps };
   const runner: StepRunner =
     decision.kind === 'ort'
       ? await OrtStepRunner.create({ ...runnerOptions, stepsPerCall: o.ortStepsPerCall })
@@ -258,6 +332,7 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   let best = Infinity;
   let bestParams: ParamMap | null = null;
+  let bestStep = 0;
   let sinceBest = 0;
   let stoppedEarly = false;
   let heldOutNll: number | null = null;
@@ -272,7 +347,6 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
     const K = runner.maxStepsPerCall;
     const xBuf = new Float32Array(K * bx * spec.dim);
     const yBuf = new Float32Array(K * by * spec.dim);
-    const evaluates = o.heldOut !== null && o.heldOut.rows > 0;
     let pending: StepResult[] = [];
     let msPerStep = 0; // of the last call; 0 before the first (which then runs one step)
     for (step = 1; step <= config.steps; step++) {
@@ -285,7 +359,7 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
           toNextEval: evaluates ? config.evalEvery - ((step - 1) % config.evalEvery) : Infinity,
         });
         for (let k = 0; k < n; k++) {
-          inlierBatcher.next(bx, config.noiseStd, xBuf.subarray(k * bx * spec.dim));
+          nextInliers(bx, xBuf.subarray(k * bx * spec.dim));
           if (contrastBatcher) {
             const yk = yBuf.subarray(k * by * spec.dim);
             if (o.contrast === 'permutation') contrastBatcher.permuted(by, config.noiseStd, yk);
@@ -306,14 +380,25 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
       if (step > config.steps * 0.9 && !Number.isNaN(above)) aboveShares.push(above);
 
       const evalNow = evaluates && (step % config.evalEvery === 0 || step === config.steps);
+      let epsSet: number | undefined;
       if (evalNow) {
         const p = snapshot();
         heldOutNll = meanNll({ spec, params: p }, o.heldOut!);
         if (heldOutNll < best - 1e-4) {
           best = heldOutNll;
           bestParams = p;
+          bestStep = step;
           sinceBest = 0;
         } else sinceBest++;
+        if (tracking && step < config.steps) {
+          eps = epsFor(p);
+          epsSet = eps;
+          runner.setEps(eps);
+        }
+      } else if (tracking && !evaluates && step % config.evalEvery === 0 && step < config.steps) {
+        eps = epsFor(snapshot());
+        epsSet = eps;
+        runner.setEps(eps);
       }
       const point: LossPoint = {
         step,
@@ -322,6 +407,7 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
         contrastNll,
         contrastAboveEps: above,
         heldOutNll: evalNow ? heldOutNll : null,
+        ...(epsSet !== undefined ? { eps: epsSet } : {}),
       };
       if (step % every === 0 || step === 1 || step === config.steps || evalNow) history.push(point);
       if (o.onProgress && (step % every === 0 || step === config.steps)) {
@@ -336,6 +422,7 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
           contrastNll,
           contrastAboveEps: above,
           heldOutNll,
+          ...(objective.usesEps ? { eps } : {}),
           lr,
           stepsPerSec: rate,
           etaSeconds: (config.steps - step) / rate,
@@ -348,7 +435,8 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
       if (step % 5 === 0) await yieldToEventLoop();
     }
     const stepsDone = Math.min(step, config.steps);
-    const final = stoppedEarly && bestParams ? bestParams : snapshot();
+    const useBest = bestParams !== null && (stoppedEarly || config.restoreBest);
+    const final = useBest ? bestParams! : snapshot();
     const seconds = (performance.now() - t0) / 1000;
     return {
       params: final,
@@ -357,7 +445,9 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
       seconds,
       stepsPerSec: stepsDone / seconds,
       stoppedEarly,
-      finalHeldOutNll: stoppedEarly ? best : heldOutNll,
+      finalHeldOutNll: useBest ? best : heldOutNll,
+      bestStep: useBest ? bestStep : stepsDone,
+      eps: objective.usesEps ? eps : null,
       contrastAboveEps: aboveShares.length
         ? aboveShares.reduce((a, b) => a + b, 0) / aboveShares.length
         : NaN,

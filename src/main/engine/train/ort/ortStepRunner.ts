@@ -17,6 +17,8 @@ import type { ParamMap } from '../../flow/params';
 import type { FlowSpec } from '../../flow/spec';
 import type { ObjectiveGraph } from '../objectives/types';
 import type { StepResult, StepRunner } from '../stepRunner';
+import type { ProviderName } from '../../backend/ortProviders';
+import { openOrtSession, type ProviderAttempt } from '../../features/ortSession';
 import { buildTrainLoopModel, type TrainLoopModel } from './trainLoopGraph';
 import type { TrainStepAdam } from './trainStepGraph';
 
@@ -68,7 +70,8 @@ export function defaultOrtThreads(): number {
 }
 
 export class OrtStepRunner implements StepRunner {
-  readonly backend = 'ort-cpu';
+  /** 'ort-<provider>': the device the step runs on */
+  readonly backend: string;
   readonly maxStepsPerCall: number;
   /** the call's inputs; theta / adam_m / adam_v are replaced by each adopted call's outputs */
   private readonly feeds: Feeds;
@@ -80,7 +83,11 @@ export class OrtStepRunner implements StepRunner {
     private readonly o: OrtStepRunnerOptions,
     readonly model: TrainLoopModel,
     private readonly session: ort.InferenceSession,
+    readonly provider: ProviderName,
+    /** providers tried before it, with the reason each was not used */
+    readonly attempts: ProviderAttempt[],
   ) {
+    this.backend = `ort-${provider}`;
     this.maxStepsPerCall = o.stepsPerCall ?? DEFAULT_ORT_STEPS_PER_CALL;
     if (!Number.isInteger(this.maxStepsPerCall) || this.maxStepsPerCall < 1)
       throw new Error(`ort trainer: stepsPerCall must be an integer ≥ 1, got ${this.maxStepsPerCall}`);
@@ -103,16 +110,18 @@ export class OrtStepRunner implements StepRunner {
 
   static async create(o: OrtStepRunnerOptions): Promise<OrtStepRunner> {
     const model = buildTrainLoopModel(o);
-    let session: ort.InferenceSession;
+    // the device asked for (CFSTUDIO_DEVICE), then the CPU: a provider that cannot run the step
+    // graph is passed over with its reason
+    let opened;
     try {
-      session = await ort.InferenceSession.create(model.bytes, trainSessionOptions(o));
+      opened = await openOrtSession(model.bytes, { sessionOptions: trainSessionOptions(o) });
     } catch (e) {
       throw new Error(
         `ort trainer: ONNX Runtime could not load the training graph: ${(e as Error).message.split('\n')[0]}; ` +
           'train with the TensorFlow.js backend instead (CFSTUDIO_TRAIN_BACKEND=tfjs)',
       );
     }
-    return new OrtStepRunner(o, model, session);
+    return new OrtStepRunner(o, model, opened.session, opened.provider, opened.attempts);
   }
 
   async steps(n: number, xs: Float32Array, ys: Float32Array | null): Promise<StepResult[]> {
@@ -158,6 +167,11 @@ export class OrtStepRunner implements StepRunner {
       this.t += n;
     }
     return results;
+  }
+
+  /** The clamp ε of the next calls (a new scalar input; objectives without ε have none). */
+  setEps(eps: number): void {
+    if (this.feeds.eps) this.feeds.eps = new ort.Tensor('float32', Float32Array.of(eps), []);
   }
 
   /** Gradient norm of the last step (before clipping); NaN before the first. */

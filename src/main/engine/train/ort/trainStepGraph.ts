@@ -7,7 +7,8 @@
  *       lr_t = lr·½(1 + cos(π·min(t, T)/max(1, T)))
  *       ‖g‖ = √Σ g²;  g ← g · (‖g‖ > c ? c/(‖g‖ + 1e-6) : 1)
  *       m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
- *       θ ← θ − (m·lr_t/(1−β1^(t+1))) / (√(v/(1−β2^(t+1))) + ε̂)
+ *       θ ← θ − (m·lr_t/(1−β1^(t+1))) / (√(v/(1−β2^(t+1))) + ε̂) − lr_t·λ·μ⊙θ
+ *     (λ: decoupled weight decay, μ: its mask, 1 on the subnet weights — adam.ts isDecayed)
  *
  * State groups. Inside the step, θ, m and v are held per *group*: each large weight (≥
  * OWN_GROUP_MIN_SIZE elements: the H×H weights of the D=128/H=512 flow) is a group in its own
@@ -40,7 +41,7 @@ import { flowParamShapes } from '../../flow/flowGraph';
 import type { FlowSpec } from '../../flow/spec';
 import { emitIrGraph, FLOAT, floatValueInfo, OnnxEmitter, type EmitterChoices } from '../../flow/onnxGraph';
 import type { ObjectiveGraph } from '../objectives/types';
-import type { AdamConfig } from '../adam';
+import { isDecayed, type AdamConfig } from '../adam';
 
 const { onnx } = onnxProto;
 const AttrType = onnx.AttributeProto.AttributeType;
@@ -326,7 +327,7 @@ export function buildTrainStepGraph(o: TrainStepGraphOptions): TrainStepGraph {
         );
   emitAdam(
     e,
-    groups.map((gr) => ({ name: gr.name, grad: gradOf(gr) })),
+    groups.map((gr) => ({ name: gr.name, grad: gradOf(gr), decay: decayMaskOf(gr) })),
     o.adam,
   );
 
@@ -374,11 +375,24 @@ export function buildTrainStepGraph(o: TrainStepGraphOptions): TrainStepGraph {
   };
 }
 
+/** The weight decay's mask μ of a group: 1 or 0 for all of it, or 0/1 per element of the flat group. */
+function decayMaskOf(gr: StateGroup): 0 | 1 | Float32Array {
+  if (gr.name !== SMALL_GROUP) return isDecayed(gr.name) ? 1 : 0;
+  const mask = new Float32Array(gr.size);
+  for (const m of gr.members)
+    if (isDecayed(m.name)) mask.fill(1, m.offset - gr.offset, m.offset - gr.offset + m.size);
+  return mask.some((v) => v !== 0) ? mask : 0;
+}
+
 /**
  * Appends the Adam update of every group's θ, m, v from its gradient (adam.ts semantics, in
  * float32): the scalars once, then one chain of elementwise ops per group.
  */
-function emitAdam(e: OnnxEmitter, grads: { name: string; grad: string }[], cfg: TrainStepAdam): void {
+function emitAdam(
+  e: OnnxEmitter,
+  grads: { name: string; grad: string; decay: 0 | 1 | Float32Array }[],
+  cfg: TrainStepAdam,
+): void {
   const b1 = cfg.beta1 ?? 0.9;
   const b2 = cfg.beta2 ?? 0.999;
   const c = (hint: string, v: number) => e.floatConst(hint, v);
@@ -412,7 +426,11 @@ function emitAdam(e: OnnxEmitter, grads: { name: string; grad: string }[], cfg: 
   const b1c = c('b1', b1);
   const b2c = c('b2', b2);
 
-  for (const { name, grad: g } of grads) {
+  // decoupled weight decay: lr_t·λ, times the mask
+  const wd = cfg.weightDecay ?? 0;
+  const decayScale = wd > 0 ? n('Mul', ['lr', c('wd', wd)], 'decay_scale') : '';
+
+  for (const { name, grad: g, decay } of grads) {
     const [theta, m, v] = STATE_KINDS.map((k) => stateName(k, name));
     const [thetaNext, mNext, vNext] = STATE_KINDS.map((k) => nextName(k, name));
     e.node('Add', [n('Mul', [m, b1c], 'm_decay'), n('Mul', [g, mScale], 'm_new')], mNext);
@@ -423,6 +441,13 @@ function emitAdam(e: OnnxEmitter, grads: { name: string; grad: string }[], cfg: 
     );
     const denom = n('Add', [n('Sqrt', [vNext], 'v_sqrt'), epsHat], 'denom');
     const update = n('Div', [n('Mul', [mNext, stepSize], 'm_step'), denom], 'update');
-    e.node('Sub', [theta, update], thetaNext);
+    if (wd > 0 && decay !== 0) {
+      const scaled =
+        decay === 1
+          ? decayScale
+          : n('Mul', [e.floatVector(`${ADAM_MARK}decay_mask`, decay), decayScale], 'decay_masked');
+      const decayed = n('Mul', [theta, scaled], 'decay');
+      e.node('Sub', [n('Sub', [theta, update], 'theta_adam'), decayed], thetaNext);
+    } else e.node('Sub', [theta, update], thetaNext);
   }
 }
