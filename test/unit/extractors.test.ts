@@ -87,6 +87,7 @@ describe('parseInputSpec', () => {
       mean: [0, 0, 0],
       std: [1, 1, 1],
       resize: 'squash',
+      cropFraction: 1,
       l2Normalize: true,
     });
   });
@@ -462,12 +463,24 @@ describe('model vs spec', () => {
     expect(checkModelMatchesSpec(sig(['N', 3, 8, 8]), baseSpec(), 'm.onnx')).toEqual({
       batch: null,
       dim: 16,
+      rank: 2,
     });
     expect(checkModelMatchesSpec(sig([1, 3, 'h', 'w'], ['N', 'd']), baseSpec(), 'm.onnx')).toEqual({
       batch: 1,
       dim: null,
+      rank: 2,
     });
     expect(checkModelMatchesSpec(sig(['N', 8, 8, 3]), baseSpec({ layout: 'NHWC' }), 'm.onnx').dim).toBe(16);
+    // a pooled tensor is read as [N, D]; symbolic spatial dims are checked on a blank image
+    expect(checkModelMatchesSpec(sig(['N', 3, 8, 8], ['N', 512, 1, 1]), baseSpec(), 'm.onnx')).toEqual({
+      batch: null,
+      dim: 512,
+      rank: 4,
+    });
+    expect(checkModelMatchesSpec(sig(['N', 3, 8, 8], ['N', 1, 1, 512]), baseSpec(), 'm.onnx').dim).toBe(512);
+    expect(
+      checkModelMatchesSpec(sig(['N', 3, 8, 8], ['N', 512, 'h', 'w']), baseSpec(), 'm.onnx').dim,
+    ).toBeNull();
   });
 
   it.each([
@@ -489,12 +502,13 @@ describe('model vs spec', () => {
     ['1 channel', sig(['N', 1, 8, 8]), {}, /not an image model.*1 channels/, /image feature extractor/],
     ['a missing output', sig(['N', 3, 8, 8]), { outputName: 'emb' }, /has no output "emb"/, /outputName/],
     [
-      'a rank-4 output',
-      sig(['N', 3, 8, 8], ['N', 512, 1, 1]),
+      'a feature map',
+      sig(['N', 3, 8, 8], ['N', 512, 7, 7]),
       {},
-      /output "features" has shape \[N, 512, 1, 1\]/,
-      /Flatten/,
+      /output "features" has shape \[N, 512, 7, 7\]; CF Studio needs one feature vector per image: \[N, D\], or a pooled \[N, D, 1, 1\]/,
+      /global pooling, e\.g\. "@penultimate"/,
     ],
+    ['a rank-1 output', sig(['N', 3, 8, 8], ['N']), {}, /output "features" has shape \[N\]/, /Flatten/],
   ])('rejects %s', (_, model, over, message, hint) => {
     let err: unknown;
     try {

@@ -13,10 +13,13 @@ import { ExtractorInputSpec } from './inputSpec';
 import { resourcePath } from './resources';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'expected 64 lowercase hex digits' });
+const Id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { error: 'expected lowercase letters, digits, . _ -' });
 
 export const CatalogEntry = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { error: 'expected lowercase letters, digits, . _ -' }),
+    id: Id,
+    /** other names the entry answers to (e.g. "resnet18" for "resnet18-v2-imagenet") */
+    aliases: z.array(Id).default([]),
     name: z.string().min(1),
     description: z.string(),
     /** 'unverified': the file's checksum is not known, so url and sha256 may be null */
@@ -104,13 +107,15 @@ function readCatalog(file: string): CatalogEntry[] {
   }
   const seen = new Set<string>();
   for (const e of r.data.extractors) {
-    if (seen.has(e.id)) {
-      throw new UserError(
-        `The extractor catalog "${file}" lists the id "${e.id}" twice`,
-        'Make the ids unique.',
-      );
+    for (const id of [e.id, ...e.aliases]) {
+      if (seen.has(id)) {
+        throw new UserError(
+          `The extractor catalog "${file}" lists the id or alias "${id}" twice`,
+          'Make the ids and aliases unique.',
+        );
+      }
+      seen.add(id);
     }
-    seen.add(e.id);
   }
   return r.data.extractors;
 }
@@ -130,9 +135,10 @@ function describeIssuePath(json: unknown, p: readonly PropertyKey[]): string {
   return out;
 }
 
-/** The entry with this id, or undefined. */
+/** The entry with this id or alias, or undefined. */
 export function findCatalogEntry(id: string, opts: CatalogOptions = {}): CatalogEntry | undefined {
-  return listCatalog(opts).find((x) => x.id === id);
+  const all = listCatalog(opts);
+  return all.find((x) => x.id === id) ?? all.find((x) => x.aliases.includes(id));
 }
 
 /** The entry with this id; UserError listing the known ids otherwise. */
@@ -142,7 +148,7 @@ export function getCatalogEntry(id: string, opts: CatalogOptions = {}): CatalogE
     throw new UserError(
       `There is no extractor "${id}" in the catalog`,
       `Known extractors: ${listCatalog(opts)
-        .map((x) => x.id)
+        .map((x) => (x.aliases.length ? `${x.id} (${x.aliases.join(', ')})` : x.id))
         .join(', ')}. Or use a local .onnx file.`,
     );
   }

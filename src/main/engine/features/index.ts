@@ -5,11 +5,23 @@
  */
 export {
   ExtractorInputSpec,
+  SYMBOLIC_OUTPUTS,
   diffInputSpecs,
   formatInputSpec,
+  formatResize,
   parseInputSpec,
   type ExtractorInputSpecInput,
 } from './inputSpec';
+export {
+  PENULTIMATE,
+  describeFeatureOutput,
+  modelWithOutput,
+  readGraphStructure,
+  resolveFeatureOutput,
+  type FeatureOutput,
+  type GraphNode,
+  type GraphStructure,
+} from './graphOutput';
 export { pixelsToTensor } from './pixelsToTensor';
 export { readOnnxMetadataProps, readOnnxModelInfo, type OnnxModelInfo } from './onnxMetadata';
 export {
@@ -39,16 +51,16 @@ export {
   type ModelSignature,
   type ValueInfo,
 } from './validateSpec';
+export { providerUnavailableReason } from '../backend/ortProviders';
 export {
   defaultProviders,
   openOrtSession,
-  providerUnavailableReason,
   type OpenSessionOptions,
   type OpenedSession,
   type ProviderAttempt,
   type ProviderName,
 } from './ortSession';
-export { OnnxExtractor, type OnnxExtractorOptions } from './onnxExtractor';
+export { OnnxExtractor, type ExtractorOutput, type OnnxExtractorOptions } from './onnxExtractor';
 export {
   downloadModel,
   ensureCatalogModel,

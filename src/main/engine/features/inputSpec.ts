@@ -6,6 +6,10 @@
  *
  * A pixel byte p (0..255) of colour c becomes (p · scale − mean[c]) / std[c]; mean and std are
  * always listed as [r, g, b], whatever the channel order of the tensor.
+ *
+ * `outputName` may name a graph output, any tensor computed inside the graph (it is then added as
+ * a graph output when the model is loaded: graphOutput.ts), or a symbol such as "@penultimate"
+ * (resolved against the graph when the extractor is registered).
  */
 import { z } from 'zod';
 import { UserError } from '../util/errors';
@@ -15,14 +19,28 @@ const rgb = (what: string) =>
     error: `expected ${what} as three numbers [r, g, b]`,
   });
 
+/** Symbolic output names: what each one stands for (resolved by graphOutput.ts). */
+export const SYMBOLIC_OUTPUTS: Readonly<Record<string, string>> = {
+  '@penultimate':
+    "the input of the graph's last Gemm/MatMul node: the pooled features before a classifier's last layer",
+};
+
 const finiteRgb = (what: string) =>
   rgb(what).refine((v) => v.every(Number.isFinite), { error: `${what} values must be finite numbers` });
 
 export const ExtractorInputSpec = z.strictObject({
   /** name of the model input that takes the image tensor */
   inputName: z.string().min(1),
-  /** name of the model output used as the feature vector ([N, D]) */
-  outputName: z.string().min(1),
+  /**
+   * the tensor used as the feature vector ([N, D], or a pooled [N, D, 1, 1] that is flattened): a
+   * graph output, an internal tensor of the graph, or a symbol of SYMBOLIC_OUTPUTS ("@penultimate")
+   */
+  outputName: z
+    .string()
+    .min(1)
+    .refine((v) => !v.startsWith('@') || v in SYMBOLIC_OUTPUTS, {
+      error: `unknown symbolic output; known: ${Object.keys(SYMBOLIC_OUTPUTS).join(', ')}`,
+    }),
   width: z.number().int().min(1).max(8192),
   height: z.number().int().min(1).max(8192),
   layout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
@@ -42,6 +60,19 @@ export const ExtractorInputSpec = z.strictObject({
   /** 'center-crop': scale the short side to fit, then crop the middle; 'squash': stretch to size */
   resize: z.enum(['center-crop', 'squash']).default('squash'),
   /**
+   * Share of the resized image kept by the centre crop (timm's crop_pct). 1 (the default): resize
+   * straight to width × height as above. Below 1: resize to the box floor(width / f) ×
+   * floor(height / f) ('center-crop': the shorter side to the box, keeping the aspect ratio, as
+   * torchvision's Resize(256); 'squash': to the box itself), then cut the central width × height
+   * (torchvision's CenterCrop). The ImageNet evaluation transform, resize 256 and crop 224, is
+   * 'center-crop' with 0.875.
+   */
+  cropFraction: z
+    .number()
+    .gt(0, { error: 'cropFraction must be > 0 and at most 1' })
+    .max(1, { error: 'cropFraction must be > 0 and at most 1 (the share of the resized image kept)' })
+    .default(1),
+  /**
    * METHOD §1: features are projected onto the unit sphere before the flow. Recorded with the
    * extractor so that training, scoring and export agree on it.
    */
@@ -56,7 +87,7 @@ export type ExtractorInputSpecInput = z.input<typeof ExtractorInputSpec>;
 const EXAMPLE =
   '{"inputName": "images", "outputName": "embedding", "width": 224, "height": 224, "layout": "NCHW", ' +
   '"channelOrder": "RGB", "scale": 0.00392156862745098, "mean": [0.485, 0.456, 0.406], ' +
-  '"std": [0.229, 0.224, 0.225], "resize": "center-crop", "l2Normalize": true}';
+  '"std": [0.229, 0.224, 0.225], "resize": "center-crop", "cropFraction": 0.875, "l2Normalize": true}';
 
 /**
  * Validate a spec read from `source` (a file path, or e.g. `model.onnx metadata "cfstudio.input_spec"`).
@@ -80,7 +111,8 @@ export function parseInputSpec(json: unknown, source: string): ExtractorInputSpe
   throw new UserError(
     `The extractor input spec in ${source} is invalid: ${describeIssues(r.error.issues)}`,
     `Fix that field. A complete spec looks like ${EXAMPLE} (layout NCHW|NHWC, channelOrder RGB|BGR, ` +
-      'resize center-crop|squash; mean/std are [r, g, b]).',
+      'resize center-crop|squash, cropFraction in (0, 1]; mean/std are [r, g, b]; outputName a tensor of ' +
+      `the model or ${Object.keys(SYMBOLIC_OUTPUTS).join(', ')}).`,
   );
 }
 
@@ -109,9 +141,28 @@ export function formatInputSpec(s: ExtractorInputSpec): string {
   const nums = (v: readonly number[]) => `[${v.map((x) => +x.toPrecision(4)).join(', ')}]`;
   return (
     `${s.inputName} → ${s.outputName}, ${s.width}×${s.height} ${s.layout} ${s.channelOrder}, ` +
-    `×${scale}, mean ${nums(s.mean)}, std ${nums(s.std)}, ${s.resize}` +
+    `×${scale}, mean ${nums(s.mean)}, std ${nums(s.std)}, ${formatResize(s)}` +
     (s.l2Normalize ? ', L2-normalized' : '')
   );
+}
+
+/**
+ * The resize mode in words: `squash`, `center-crop`, or with a crop fraction
+ * `center-crop 0.875 (shorter side to 256, centre 224×224)`.
+ */
+export function formatResize(
+  s: Pick<ExtractorInputSpec, 'resize' | 'cropFraction' | 'width' | 'height'>,
+): string {
+  if (s.cropFraction >= 1) return s.resize;
+  const bw = Math.floor(s.width / s.cropFraction + 1e-9);
+  const bh = Math.floor(s.height / s.cropFraction + 1e-9);
+  const to =
+    s.resize === 'center-crop'
+      ? bw === bh
+        ? `shorter side to ${bw}`
+        : `to cover ${bw}×${bh}`
+      : `squashed to ${bw}×${bh}`;
+  return `${s.resize} ${+s.cropFraction.toPrecision(4)} (${to}, centre ${s.width}×${s.height})`;
 }
 
 /** Names of the fields in which two specs differ (empty when they are the same). */

@@ -1,20 +1,19 @@
 /**
- * Opens an ONNX Runtime session on a model file, choosing the execution provider: GPU providers
- * are tried where this onnxruntime-node build has them (CUDA on Linux/Windows, DirectML on
- * Windows, CoreML on macOS), CPU always comes last, and every provider that was not used is
- * recorded with the reason, so the UI and `cfstudio info` can say why extraction runs on the CPU.
- *
- * A provider that onnxruntime-node lists but does not bundle (CUDA: its provider library comes
- * from NuGet at install time) is checked on disk first, because a failed attempt costs a model
- * load and makes ONNX Runtime print errors to stderr.
+ * Opens an ONNX Runtime session on a model (file or bytes), choosing the execution provider from
+ * the device asked for (backend/ortProviders.ts: GPU providers where they can run, CPU always
+ * last), and recording every provider that was not used with the reason, so the UI and
+ * `cfstudio info` can say why work runs on the CPU.
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import {
+  providersForDevice,
+  providerUnavailableReason,
+  requestedDevice,
+  type ProviderName,
+} from '../backend/ortProviders';
 import { UserError } from '../util/errors';
 
-export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml';
+export type { ProviderName };
 
 export interface ProviderAttempt {
   provider: ProviderName;
@@ -24,10 +23,14 @@ export interface ProviderAttempt {
 }
 
 export interface OpenSessionOptions {
-  /** providers to try in order; 'cpu' is appended when missing. Default: defaultProviders() */
+  /** providers to try in order; 'cpu' is appended when missing. Default: the device asked for (CFSTUDIO_DEVICE) */
   providers?: readonly ProviderName[];
   /** intra-op threads; default: ONNX Runtime's choice (the physical cores) */
   threads?: number;
+  /** more session options (e.g. the training step's) */
+  sessionOptions?: ort.InferenceSession.SessionOptions;
+  /** how errors name a model given as bytes (default "the model") */
+  label?: string;
 }
 
 export interface OpenedSession {
@@ -36,61 +39,9 @@ export interface OpenedSession {
   attempts: ProviderAttempt[];
 }
 
-/** The GPU providers worth trying on this platform, then 'cpu'. */
+/** The providers to try for the device asked for, then 'cpu'. */
 export function defaultProviders(platform: NodeJS.Platform = process.platform): ProviderName[] {
-  if (platform === 'win32') return ['cuda', 'dml', 'cpu'];
-  if (platform === 'linux') return ['cuda', 'cpu'];
-  if (platform === 'darwin') return ['coreml', 'cpu'];
-  return ['cpu'];
-}
-
-const PLATFORMS: Record<Exclude<ProviderName, 'cpu'>, { platforms: NodeJS.Platform[]; label: string }> = {
-  cuda: { platforms: ['linux', 'win32'], label: 'CUDA (NVIDIA GPUs) is available on Linux and Windows only' },
-  dml: { platforms: ['win32'], label: 'DirectML is Windows-only' },
-  coreml: { platforms: ['darwin'], label: 'CoreML is macOS-only' },
-};
-
-/** provider libraries that onnxruntime-node downloads at install time instead of bundling */
-const PROVIDER_LIBRARIES: Partial<Record<ProviderName, Partial<Record<NodeJS.Platform, string>>>> = {
-  cuda: { linux: 'libonnxruntime_providers_cuda.so', win32: 'onnxruntime_providers_cuda.dll' },
-};
-
-/** Why `provider` cannot be used here, or null when it is worth trying. */
-export function providerUnavailableReason(provider: ProviderName): string | null {
-  if (provider === 'cpu') return null;
-  const where = `${process.platform}/${process.arch}`;
-  if (!PLATFORMS[provider].platforms.includes(process.platform)) return `${PLATFORMS[provider].label}`;
-  const backends = ort.listSupportedBackends();
-  const backend = backends.find((b) => b.name === provider);
-  if (!backend) {
-    return (
-      `not in this onnxruntime-node build for ${where} ` +
-      `(it offers: ${backends.map((b) => b.name + (b.bundled ? '' : ' (not bundled)')).join(', ')})`
-    );
-  }
-  if (!backend.bundled) {
-    const lib = PROVIDER_LIBRARIES[provider]?.[process.platform];
-    const dir = bindingDir();
-    if (lib && dir && !fs.existsSync(path.join(dir, lib))) {
-      return (
-        `its provider library ${lib} is not installed (onnxruntime-node fetches it from NuGet at install ` +
-        'time, unless that step is skipped, e.g. by onnxruntime-node-install=skip in .npmrc). With internet ' +
-        'access: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node; it also needs an NVIDIA driver, ' +
-        'the CUDA 12 runtime and cuDNN'
-      );
-    }
-  }
-  return null;
-}
-
-/** Folder of onnxruntime-node's native binding, where provider libraries must sit; null if not found. */
-function bindingDir(): string | null {
-  try {
-    const main = createRequire(import.meta.url).resolve('onnxruntime-node');
-    return path.join(path.dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch);
-  } catch {
-    return null;
-  }
+  return providersForDevice(requestedDevice(), platform);
 }
 
 /**
@@ -98,14 +49,16 @@ function bindingDir(): string | null {
  * is an ONNX model (readOnnxModelInfo): a CPU failure is reported as "ONNX Runtime could not load".
  */
 export async function openOrtSession(
-  modelFile: string,
+  model: string | Uint8Array,
   opts: OpenSessionOptions = {},
 ): Promise<OpenedSession> {
+  const modelFile = opts.label ?? (typeof model === 'string' ? model : 'the model');
   const order = [...(opts.providers ?? defaultProviders())];
   if (!order.includes('cpu')) order.push('cpu');
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
+    ...opts.sessionOptions,
   };
   const attempts: ProviderAttempt[] = [];
   for (const provider of new Set(order)) {
@@ -115,10 +68,11 @@ export async function openOrtSession(
       continue;
     }
     try {
-      const session = await ort.InferenceSession.create(modelFile, {
-        ...base,
-        executionProviders: [provider],
-      });
+      const options = { ...base, executionProviders: [provider] };
+      const session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, options)
+          : await ort.InferenceSession.create(model, options);
       attempts.push({ provider, ok: true });
       return { session, provider, attempts };
     } catch (e) {

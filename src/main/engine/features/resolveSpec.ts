@@ -10,11 +10,21 @@
  *
  * `overrides` are applied last, on top of whichever source won. Why this order: what the user wrote
  * for this file beats what the file says about itself, which beats what we know about its hash.
+ *
+ * The spec's `outputName` is then looked up in the model's graph (graphOutput.ts): a symbol such
+ * as "@penultimate" is replaced by the tensor it stands for, and a name that is no tensor of the
+ * graph is refused here, before any session is created.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { findCatalogEntryBySha256, type CatalogOptions } from './catalog';
 import { fileReadError } from './fileErrors';
+import {
+  readGraphStructure,
+  resolveFeatureOutput,
+  type FeatureOutput,
+  type GraphStructure,
+} from './graphOutput';
 import { diffInputSpecs, formatInputSpec, parseInputSpec, type ExtractorInputSpec } from './inputSpec';
 import { readOnnxModelInfo } from './onnxMetadata';
 import { openOrtSession } from './ortSession';
@@ -35,6 +45,8 @@ export interface ResolvedSpec {
   catalogId?: string;
   /** the spec or sidecar file that was read (sources 'spec-file' and 'sidecar') */
   specPath?: string;
+  /** the feature tensor `spec.outputName` names (its symbol, e.g. "@penultimate", when it had one) */
+  output: FeatureOutput;
   warnings: string[];
 }
 
@@ -94,8 +106,9 @@ export async function resolveExtractorSpec(
     found = { spec: inferred.spec, source: 'inferred' };
   }
 
+  const graph = await readGraphStructure(modelFile);
   if (entry && found.source !== 'catalog') {
-    const diff = diffInputSpecs(found.spec, entry.spec);
+    const diff = diffInputSpecs(withTensorName(found.spec, graph), withTensorName(entry.spec, graph));
     if (diff.length > 0) {
       warnings.push(
         `This model is the catalog's "${entry.id}", whose spec differs in ${diff.join(', ')}; ` +
@@ -114,14 +127,26 @@ export async function resolveExtractorSpec(
       `the spec overrides (${Object.keys(overrides).join(', ')})`,
     );
   }
+  const output = resolveFeatureOutput(graph, spec.outputName, modelFile);
   return {
-    spec,
+    spec: output.name === spec.outputName ? spec : { ...spec, outputName: output.name },
     source: found.source,
     sha256,
     ...(entry ? { catalogId: entry.id } : {}),
     ...(found.specPath ? { specPath: found.specPath } : {}),
+    output,
     warnings,
   };
+}
+
+/** `spec` with a symbolic outputName replaced by its tensor (unchanged when it does not resolve). */
+function withTensorName(spec: ExtractorInputSpec, graph: GraphStructure): ExtractorInputSpec {
+  if (!spec.outputName.startsWith('@')) return spec;
+  try {
+    return { ...spec, outputName: resolveFeatureOutput(graph, spec.outputName, '').name };
+  } catch {
+    return spec;
+  }
 }
 
 async function readSpecFile(file: string): Promise<ExtractorInputSpec> {

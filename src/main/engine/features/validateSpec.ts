@@ -2,7 +2,9 @@
  * Checks that a loaded ONNX model fits its input spec before any image is decoded: the named
  * input exists and is a float32 image tensor of rank 4 with 3 channels where the layout puts
  * them ([N, 3, H, W] for NCHW, [N, H, W, 3] for NHWC), fixed spatial sizes equal the spec's, and
- * the named output is a feature matrix [N, D]. Symbolic (dynamic) dimensions are accepted.
+ * the named output is a feature matrix [N, D], or a pooled tensor read as one ([N, D, 1, 1],
+ * [N, 1, 1, D]: at most one dimension after the batch above 1). Symbolic (dynamic) dimensions are
+ * accepted; the extractor checks the actual shape on a blank image.
  */
 import { UserError } from '../util/errors';
 import type { ExtractorInputSpec } from './inputSpec';
@@ -28,7 +30,12 @@ export interface ModelShapeFacts {
   batch: number | null;
   /** the feature dimension D when the graph fixes it, null when symbolic */
   dim: number | null;
+  /** rank of the output as declared (2 for [N, D], 4 for a pooled [N, D, 1, 1]); null when undeclared */
+  rank: number | null;
 }
+
+/** The output shapes an extractor accepts, in words. */
+export const POOLED_SHAPES = '[N, D], or a pooled [N, D, 1, 1] (read as [N, D])';
 
 const IMAGE_SHAPES = 'an image extractor takes [N, 3, H, W] (NCHW) or [N, H, W, 3] (NHWC)';
 
@@ -112,14 +119,22 @@ export function checkModelMatchesSpec(
     );
   }
   const oshape = output.shape ?? [];
-  if (output.isTensor === false || (oshape.length > 0 && oshape.length !== 2)) {
+  const rest = oshape.slice(1);
+  // two dimensions after the batch above 1: not one vector per image (symbolic ones are run to see)
+  const spread = rest.filter((d) => typeof d === 'number' && d > 1).length > 1;
+  if (output.isTensor === false || oshape.length === 1 || spread) {
     throw new UserError(
       `"${modelFile}" cannot be used as a feature extractor: its output "${output.name}" ` +
         `${output.isTensor === false ? 'is not a tensor' : `has shape ${formatShape(oshape)}`}; ` +
-        'CF Studio needs one feature vector per image, [N, D]',
-      'Choose another output in "outputName", or export the model with a Flatten before that output.',
+        `CF Studio needs one feature vector per image: ${POOLED_SHAPES}`,
+      'Choose another tensor in "outputName" (for a CNN, the features after its global pooling, e.g. ' +
+        '"@penultimate", the input of the last Gemm/MatMul node), or export the model with a Flatten before that output.',
     );
   }
-  const d = oshape[1];
-  return { batch, dim: typeof d === 'number' && d > 0 ? d : null };
+  let dim: number | null = null;
+  if (rest.length > 0 && rest.every((d) => typeof d === 'number')) {
+    const d = (rest as number[]).reduce((a, b) => a * b, 1);
+    if (d > 0) dim = d;
+  }
+  return { batch, dim, rank: oshape.length > 0 ? oshape.length : null };
 }

@@ -8,11 +8,15 @@
  * batch in flight, and a rerun resumes where it stopped. Decoding of batch k+1 overlaps the
  * model run of batch k. Stored vectors are the raw model output; consumers apply the spec's
  * L2 normalization (so an exported detector can take raw features too).
+ *
+ * The cache key is the sha256 of the bytes actually decoded (read once, hashed, decoded), never
+ * the hash recorded at the scan: a file changed since its scan is recorded again under its new
+ * hash and its features are stored under that, so no other image can be served them.
  */
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { decodeImage } from '../data/images';
+import { decodeImageFile } from '../data/images';
 import type { Workspace } from '../store';
 import { CancelledError } from '../util/errors';
 import type { ExtractorInputSpec } from '../features/inputSpec';
@@ -40,6 +44,8 @@ export interface ExtractResult {
   cached: number;
   extracted: number;
   failed: { relPath: string; reason: string }[];
+  /** files whose bytes differ from their scan: recorded again under the hash of what was decoded */
+  changed: { relPath: string }[];
   seconds: number;
   imagesPerSec: number;
   provider: string | null;
@@ -57,18 +63,25 @@ export interface ExtractOptions {
   modelFile: string;
   spec: ExtractorInputSpec;
   batchSize?: number;
-  /** parallel decodes; default: the number of CPU cores */
+  /** parallel decodes; default: the number of CPU cores (large images also wait for decode memory) */
   decodeConcurrency?: number;
+  /** largest accepted width × height (as in the scan); default DEFAULT_PIXEL_LIMIT */
+  pixelLimit?: number;
   signal?: AbortSignal;
   onProgress?: (p: ExtractProgress, force?: boolean) => void;
 }
 
+/** One content hash to provide features for. */
 interface Job {
+  /** the hash recorded at the scan */
   hash: string;
-  file: string;
-  itemIds: number[];
-  relPath: string;
+  /** the items recorded with it; the first one's file is read (the others are read if it changed) */
+  items: { id: number; file: string; relPath: string }[];
 }
+
+type Decoded =
+  | { job: Job; pixels: Uint8Array; sha256: string; bytes: number; mtimeMs: number }
+  | { job: Job; error: string };
 
 export async function extractFeatures(ws: Workspace, o: ExtractOptions): Promise<ExtractResult> {
   const t0 = performance.now();
@@ -78,21 +91,17 @@ export async function extractFeatures(ws: Workspace, o: ExtractOptions): Promise
   const byHash = new Map<string, Job>();
   for (const it of items) {
     if (!it.contentHash) continue;
+    const item = { id: it.id, file: path.join(ds.root, it.relPath), relPath: it.relPath };
     const j = byHash.get(it.contentHash);
-    if (j) j.itemIds.push(it.id);
-    else
-      byHash.set(it.contentHash, {
-        hash: it.contentHash,
-        file: path.join(ds.root, it.relPath),
-        itemIds: [it.id],
-        relPath: it.relPath,
-      });
+    if (j) j.items.push(item);
+    else byHash.set(it.contentHash, { hash: it.contentHash, items: [item] });
   }
-  const total = byHash.size;
+  let total = byHash.size;
   const missing = new Set(ws.features.missing(o.extractorId, [...byHash.keys()]));
   const pending = [...byHash.values()].filter((j) => missing.has(j.hash));
   const cached = total - pending.length;
   const failed: ExtractResult['failed'] = [];
+  const changed: ExtractResult['changed'] = [];
   let done = cached;
   let decodeSeconds = 0;
   let modelSeconds = 0;
@@ -126,18 +135,27 @@ export async function extractFeatures(ws: Workspace, o: ExtractOptions): Promise
   base.provider = extractor.provider;
   const limit = pLimit(o.decodeConcurrency ?? Math.max(1, os.availableParallelism()));
   const batchSize = o.batchSize ?? 64;
-  const target = { width: o.spec.width, height: o.spec.height, resize: o.spec.resize };
+  const target = {
+    width: o.spec.width,
+    height: o.spec.height,
+    resize: o.spec.resize,
+    cropFraction: o.spec.cropFraction,
+  };
 
-  const decodeBatch = async (batch: Job[]) => {
+  const decodeBatch = async (batch: Job[]): Promise<(Decoded | null)[]> => {
     const d0 = performance.now();
     const decoded = await Promise.all(
-      batch.map((j) =>
-        limit(async () => {
+      batch.map((job) =>
+        limit(async (): Promise<Decoded | null> => {
           if (o.signal?.aborted) return null;
           try {
-            return { job: j, pixels: await decodeImage(j.file, target) };
+            const file = job.items[0].file;
+            return {
+              job,
+              ...(await decodeImageFile(file, target, { within: ds.root, pixelLimit: o.pixelLimit })),
+            };
           } catch (e) {
-            return { job: j, error: (e as Error).message };
+            return { job, error: (e as Error).message };
           }
         }),
       ),
@@ -147,22 +165,38 @@ export async function extractFeatures(ws: Workspace, o: ExtractOptions): Promise
   };
 
   try {
-    const batches: Job[][] = [];
-    for (let i = 0; i < pending.length; i += batchSize) batches.push(pending.slice(i, i + batchSize));
-    let next = decodeBatch(batches[0]);
-    for (let b = 0; b < batches.length; b++) {
+    // a queue, not fixed batches: the other items of a changed file's hash come back to it
+    const queue = pending.slice();
+    let next = decodeBatch(queue.splice(0, batchSize));
+    for (;;) {
       const decoded = await next;
       if (o.signal?.aborted) throw new CancelledError('feature extraction');
-      // overlap: decode the next batch while the model runs on this one
-      if (b + 1 < batches.length) next = decodeBatch(batches[b + 1]);
-      const good: { job: Job; pixels: Uint8Array }[] = [];
+      if (decoded.length === 0) break;
+      const good: { hash: string; pixels: Uint8Array }[] = [];
       for (const d of decoded) {
         if (!d) continue;
-        if ('error' in d && d.error !== undefined) {
-          failed.push({ relPath: d.job.relPath, reason: d.error });
-          ws.transaction(() => d.job.itemIds.forEach((id) => ws.items.markUnreadable(id, d.error!)));
-        } else if ('pixels' in d) good.push(d);
+        const [read, ...others] = d.job.items;
+        if ('error' in d) {
+          // only this file is known to be bad (it may have changed since the scan); its twins are tried
+          failed.push({ relPath: read.relPath, reason: d.error });
+          ws.items.markUnreadable(read.id, d.error);
+          if (others.length > 0) queue.push({ hash: d.job.hash, items: others });
+          continue;
+        }
+        if (d.sha256 !== d.job.hash) {
+          // changed since the scan: these pixels belong to the new bytes, never to the old hash
+          ws.items.recordContent(read.id, { contentHash: d.sha256, bytes: d.bytes, mtimeMs: d.mtimeMs });
+          changed.push({ relPath: read.relPath });
+          if (others.length > 0) {
+            queue.push({ hash: d.job.hash, items: others });
+            total++; // the new bytes are one more image; the old hash still needs its own
+          }
+        }
+        good.push({ hash: d.sha256, pixels: d.pixels });
       }
+      // overlap: decode the next batch while the model runs on this one
+      const nextBatch = queue.splice(0, batchSize);
+      next = decodeBatch(nextBatch);
       if (good.length > 0) {
         const m0 = performance.now();
         const feats = await extractor.run(
@@ -176,11 +210,11 @@ export async function extractFeatures(ws: Workspace, o: ExtractOptions): Promise
         const dim = extractor.dim;
         ws.features.putMany(
           o.extractorId,
-          good.map((g, i) => ({ contentHash: g.job.hash, vector: feats.slice(i * dim, (i + 1) * dim) })),
+          good.map((g, i) => ({ contentHash: g.hash, vector: feats.slice(i * dim, (i + 1) * dim) })),
         );
       }
       done += good.length;
-      report(b === batches.length - 1);
+      report(nextBatch.length === 0);
     }
   } finally {
     await extractor.release();
@@ -196,6 +230,7 @@ export async function extractFeatures(ws: Workspace, o: ExtractOptions): Promise
       cached,
       extracted,
       failed,
+      changed,
       seconds,
       imagesPerSec: seconds > 0 ? extracted / seconds : 0,
       provider: ex?.provider ?? null,
