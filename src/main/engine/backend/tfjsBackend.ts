@@ -26,7 +26,8 @@ export interface BackendInfo {
 
 let chosen: Promise<BackendInfo> | null = null;
 
-const require = createRequire(import.meta.url);
+// not named `require`: the bundler's ESM shim declares a `require` of its own in the same chunk
+const requireHere = createRequire(import.meta.url);
 
 function message(e: unknown): string {
   const code = (e as { code?: string }).code;
@@ -44,7 +45,7 @@ async function tryNative(pkg: string): Promise<void> {
 
 async function tryWasm(): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  const dir = path.dirname(requireHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   wasm.setWasmPaths(dir + path.sep);
   if (!(await tf.setBackend('wasm'))) throw new Error('backend "wasm" did not initialize');
 }

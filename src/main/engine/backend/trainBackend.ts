@@ -8,6 +8,7 @@
 import os from 'node:os';
 import onnxProto from 'onnx-proto';
 import { UserError } from '../util/errors';
+import { providersForDevice, providerUnavailableReason, requestedDevice } from './ortProviders';
 import { initTfjs } from './tfjsBackend';
 
 export type TrainBackendChoice = 'auto' | 'ort' | 'tfjs';
@@ -115,12 +116,21 @@ export async function describeTrainBackend(
   requested?: TrainBackendChoice,
 ): Promise<{ name: string; detail: string; decision: TrainBackendDecision }> {
   const decision = await chooseTrainBackend(requested);
-  if (decision.kind === 'ort')
+  if (decision.kind === 'ort') {
+    // the first provider of the device asked for that can run here (the step may still fall
+    // back to the CPU if that provider cannot load the training graph; the run records it)
+    const device = requestedDevice();
+    const tried = providersForDevice(device).map((p) => ({ p, why: providerUnavailableReason(p) }));
+    const use = tried.find((t) => t.why === null)!.p;
+    const skipped = tried.filter((t) => t.why !== null).map((t) => `${t.p}: ${t.why}`);
     return {
-      name: 'ort-cpu',
-      detail: `${decision.detail}; ${Math.max(1, os.availableParallelism())} intra-op threads`,
+      name: `ort-${use}`,
+      detail:
+        `${decision.detail}; device ${device}${use === 'cpu' ? `, ${Math.max(1, os.availableParallelism())} intra-op threads` : ''}` +
+        (skipped.length ? `; not used — ${skipped.join('; ')}` : ''),
       decision,
     };
+  }
   const tf = await initTfjs();
   return { name: `tfjs-${tf.backend}`, detail: `${decision.detail} (${tf.package})`, decision };
 }

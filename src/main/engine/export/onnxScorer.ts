@@ -6,6 +6,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { readOnnxModelInfo } from '../features/onnxMetadata';
+import { openOrtSession, type ProviderAttempt, type ProviderName } from '../features/ortSession';
 import { UserError } from '../util/errors';
 import type { Matrix } from '../util/matrix';
 import { ONNX_SCORER_FORMAT, ONNX_SCORER_VERSION } from './exportDetector';
@@ -13,6 +14,8 @@ import { ONNX_SCORER_FORMAT, ONNX_SCORER_VERSION } from './exportDetector';
 export interface OnnxScores {
   score: Float32Array;
   logProb: Float32Array;
+  /** score ≥ the model's threshold (models exported with a threshold), else null */
+  isAnomaly: boolean[] | null;
 }
 
 /** Checks the metadata of an exported scorer; returns it. */
@@ -37,16 +40,16 @@ export class OnnxScorer {
     private readonly session: ort.InferenceSession,
     readonly file: string,
     readonly metadata: Record<string, string>,
+    /** the execution provider it runs on, and the ones tried before it */
+    readonly provider: ProviderName,
+    readonly attempts: ProviderAttempt[],
   ) {}
 
   static async load(file: string, opts: { threads?: number } = {}): Promise<OnnxScorer> {
     const info = await readOnnxModelInfo(file);
     const meta = checkScorerMetadata(info.metadataProps, file);
-    const session = await ort.InferenceSession.create(file, {
-      graphOptimizationLevel: 'all',
-      ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
-    });
-    return new OnnxScorer(session, file, meta);
+    const { session, provider, attempts } = await openOrtSession(file, { threads: opts.threads });
+    return new OnnxScorer(session, file, meta, provider, attempts);
   }
 
   get inputName(): string {
@@ -95,6 +98,9 @@ export class OnnxScorer {
     return {
       score: (r.score as ort.Tensor).data as Float32Array,
       logProb: (r.log_prob as ort.Tensor).data as Float32Array,
+      isAnomaly: r.is_anomaly
+        ? Array.from((r.is_anomaly as ort.Tensor).data as Uint8Array, (b) => b !== 0)
+        : null,
     };
   }
 
