@@ -43,10 +43,15 @@ describe.skipIf(skip !== null)(skip ? `SKIPPED: Electron end-to-end: ${skip}` : 
       const probe = await win.evaluate(async () => ({
         node: typeof (globalThis as { process?: unknown }).process,
         require: typeof (globalThis as { require?: unknown }).require,
-        info: await window.cfstudio!.invoke('app:info'),
+        // the preload's named functions (src/shared/bridge.ts): no channel pass-through
+        info: await (
+          window as unknown as { cfstudioBridge: { appInfo(): Promise<unknown> } }
+        ).cfstudioBridge.appInfo(),
+        passThrough: typeof (window as unknown as { cfstudio?: unknown }).cfstudio,
       }));
       expect(probe.node).toBe('undefined');
       expect(probe.require).toBe('undefined');
+      expect(probe.passThrough).toBe('undefined');
       expect(probe.info).toMatchObject({ shell: 'electron', workspace: path.join(dir, 'ws.cfstudio') });
     } finally {
       await app.close();

@@ -6,11 +6,21 @@
  */
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
 import { createPinia } from 'pinia';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { DatasetDetail, RunDetail, RunSummary, ScoredItem, TrainRequest } from '../../src/shared/ipc';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type {
+  DatasetDetail,
+  MarkCounts,
+  RetrainComparison,
+  RunDetail,
+  RunSummary,
+  ScoredItem,
+  TrainRequest,
+} from '../../src/shared/ipc';
 import App from '../../src/renderer/src/App.vue';
 import { setApi } from '../../src/renderer/src/lib/api';
-import { fakeApi, type FakeApi } from './fakeApi';
+import { LIVE_POLL_MS } from '../../src/renderer/src/stores/results';
+import { useRunsStore } from '../../src/renderer/src/stores/runs';
+import { fakeApi, type FakeApi, type Handlers } from './fakeApi';
 
 const cats: DatasetDetail = {
   id: 1,
@@ -53,6 +63,7 @@ const summary: RunSummary = {
   test: null,
   eps: 0,
   auroc: 0.9183,
+  aupr: 0.8712,
   trainSeconds: 42,
   backend: 'wasm',
   steps: 400,
@@ -72,11 +83,35 @@ const scoredItems: ScoredItem[] = Array.from({ length: 8 }, (_, i) => ({
   group: i < 5 ? 'contrast: imagenet' : 'inliers (held-out)',
   anomaly: i < 5,
   flagged: i < 3,
+  mark: null,
 }));
 
 const detail: RunDetail = {
   ...summary,
   children: [],
+  live: null,
+  marks: { normal: 0, anomaly: 0 },
+  feedback: { normal: 0, anomaly: 0, fromRuns: [] },
+  retrain: null,
+  decision: {
+    aupr: 0.87,
+    fprAt95Tpr: 0.4,
+    atThreshold: { precision: 0.9, recall: 0.6, f1: 0.72, fpr: 0.05, flagged: 3 },
+  },
+  distributions: [
+    {
+      group: 'inliers (held-out)',
+      anomaly: false,
+      count: 3,
+      percentiles: Array.from({ length: 101 }, (_, p) => 5 + (p / 100) * 2),
+    },
+    {
+      group: 'contrast: imagenet',
+      anomaly: true,
+      count: 5,
+      percentiles: Array.from({ length: 101 }, (_, p) => 5.6 + (p / 100) * 4.4),
+    },
+  ],
   config: {},
   metrics: null,
   losses: [
@@ -98,7 +133,7 @@ const detail: RunDetail = {
   scored: scoredItems.length,
 };
 
-function makeApi(): { api: FakeApi; trained: TrainRequest[] } {
+function makeApi(overrides: Handlers = {}): { api: FakeApi; trained: TrainRequest[] } {
   const trained: TrainRequest[] = [];
   let scanned = 0;
   const datasets: DatasetDetail[] = [];
@@ -111,6 +146,7 @@ function makeApi(): { api: FakeApi; trained: TrainRequest[] } {
       workspace: '/home/me/cfstudio.sqlite',
       shell: 'preview',
       trainBackend: { name: 'wasm', detail: 'tfjs-node not installed' },
+      device: { selected: 'auto', tryOrder: ['cpu'], providers: [] },
     }),
     'datasets:list': () => datasets.slice(),
     'datasets:get': ({ id }) => [cats, imagenet].find((d) => d.id === id) ?? cats,
@@ -189,7 +225,7 @@ function makeApi(): { api: FakeApi; trained: TrainRequest[] } {
     },
     'runs:list': () => [
       summary,
-      { ...summary, id: 10, inliers: 'dogs', perGroup: { 'contrast: imagenet': 0.8 } },
+      { ...summary, id: 10, inliers: 'dogs', aupr: null, perGroup: { 'contrast: imagenet': 0.8 } },
     ],
     'runs:get': () => detail,
     'runs:scores': ({ offset, limit, group }) => {
@@ -230,6 +266,20 @@ function makeApi(): { api: FakeApi; trained: TrainRequest[] } {
       );
       return { jobId: 'score-1' };
     },
+    'runs:prototypes': ({ runId, count }) => ({
+      runId,
+      temperature: 0.6,
+      prototypes: Array.from({ length: count }, (_, i) => ({
+        logProb: 50 - i,
+        nearest: [
+          { itemId: 10 + i, relPath: `white/${i}.png`, role: i < 6 ? 'inlier' : 'contrast', distance: 0.1 },
+        ],
+      })),
+      heldOutMedianLogProb: 40,
+      nearestInlierShare: 0.75,
+      chance: 0.4,
+    }),
+    ...overrides,
   });
   return { api, trained };
 }
@@ -237,8 +287,12 @@ function makeApi(): { api: FakeApi; trained: TrainRequest[] } {
 const ChartStub = { props: ['option', 'label'], template: '<div class="chart-stub"></div>' };
 let wrapper: VueWrapper | null = null;
 
-function mountApp(): VueWrapper {
-  wrapper = mount(App, { global: { plugins: [createPinia()], stubs: { BaseChart: ChartStub } } });
+/** `attached`: in the document, so key presses reach the window's listeners */
+function mountApp(o: { attached?: boolean } = {}): VueWrapper {
+  wrapper = mount(App, {
+    global: { plugins: [createPinia()], stubs: { BaseChart: ChartStub } },
+    attachTo: o.attached ? document.body : undefined,
+  });
   return wrapper;
 }
 const byId = (w: VueWrapper, id: string) => w.get(`[data-testid="${id}"]`);
@@ -295,8 +349,23 @@ describe('App', () => {
     await flushPromises();
     expect(byId(w, 'start-train').attributes('disabled')).toBeDefined();
     await w.findAll('[data-testid="test-label"]')[1].setValue(true);
+    // the flow settings start empty: auto, chosen by the engine from the number of inliers
+    for (const input of ['input-steps', 'input-hidden', 'input-blocks']) {
+      expect((byId(w, input).element as HTMLInputElement).value, input).toBe('');
+      expect(byId(w, input).attributes('placeholder'), input).toBe('auto');
+    }
+    expect((byId(w, 'input-eps').element as HTMLInputElement).value).toBe('');
+    expect(byId(w, 'input-eps').attributes('placeholder')).toBe('auto (tracks the inliers)');
+    expect(byId(w, 'flow-auto-hint').text()).toContain('Empty = chosen from the number of inlier images');
     await byId(w, 'input-eps').setValue('auto');
+    // a value typed must be valid
+    await byId(w, 'input-steps').setValue('0');
+    expect(byId(w, 'start-train').attributes('disabled')).toBeDefined();
+    expect(w.find('.problems').text()).toContain('Steps must be a whole number ≥ 1 (or empty: auto).');
     await byId(w, 'input-steps').setValue('50');
+    // a value typed, then cleared: auto again
+    await byId(w, 'input-hidden').setValue('64');
+    await byId(w, 'input-hidden').setValue('');
     expect(byId(w, 'start-train').attributes('disabled')).toBeUndefined();
     await byId(w, 'start-train').trigger('click');
     await flushPromises();
@@ -311,6 +380,8 @@ describe('App', () => {
         test: { datasetId: 1, inlierLabels: ['white'] },
       }),
     ]);
+    expect(trained[0]).not.toHaveProperty('hidden');
+    expect(trained[0]).not.toHaveProperty('blocks');
 
     api.emit({
       jobId: 'train-1',
@@ -347,11 +418,16 @@ describe('App', () => {
     expect(byId(w, 'run-auroc').text()).toBe('91.8 %');
     expect(byId(w, 'run-backend').text()).toBe('wasm');
     expect(byId(w, 'run-status').text()).toBe('done');
-    const hist = byId(w, 'histogram-table');
-    expect(hist.findAll('tr').map((r) => r.findAll('th, td').map((c) => c.text()))).toEqual([
-      ['inliers (held-out)', '3', '0'],
-      ['contrast: imagenet', '1', '4'],
+    const dist = byId(w, 'distribution-table');
+    expect(
+      dist.findAll('tbody tr').map((r) => [r.attributes('data-group'), r.attributes('data-count')]),
+    ).toEqual([
+      ['inliers (held-out)', '3'],
+      ['contrast: imagenet', '5'],
     ]);
+    expect(byId(w, 'distribution-chart').attributes('data-threshold')).toBe('7.8');
+    expect(byId(w, 'run-aupr').text()).toBe('87 %');
+    expect(byId(w, 'decision-precision').text()).toBe('90 %');
     expect(byId(w, 'group-auroc-table').text()).toContain('91.8 %');
     expect(w.findAll('[data-testid="fig5-tile"]')).toHaveLength(1);
     expect(byId(w, 'threshold-value').text()).toBe('7.80');
@@ -409,6 +485,14 @@ describe('App', () => {
     const rows = w.findAll('[data-testid="run-row"]');
     expect(rows.map((r) => r.attributes('data-run-id'))).toEqual(['9', '10']);
     expect(rows[0].text()).toContain('91.8 %');
+    // AUPR beside AUROC, formatted the same; a dash when the run has none
+    const headers = byId(w, 'runs-table')
+      .findAll('thead th')
+      .map((th) => th.text());
+    expect(headers.indexOf('AUPR')).toBe(headers.indexOf('AUROC') + 1);
+    const aupr = rows.map((r) => r.get('[data-testid="run-aupr"]'));
+    expect(aupr.map((td) => td.text())).toEqual(['87.1 %', '—']);
+    expect(aupr.map((td) => td.attributes('data-value'))).toEqual(['0.8712', '']);
     for (const box of w.findAll('[data-testid="compare-select"]')) await box.setValue(true);
     await byId(w, 'nav-compare').trigger('click');
     await flushPromises();
@@ -477,5 +561,252 @@ describe('App', () => {
     expect(banner.text()).toContain('add a dataset: /nope is not a folder');
     expect(banner.text()).toContain('drop or pick a folder of images');
     expect(banner.text()).not.toContain(' at ');
+  });
+});
+
+describe('App: the analyst’s loop', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('opens the run view when the training job records its run, follows it, then shows the results', async () => {
+    // only the timers of the view's polling are faked (promises still flush)
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let status: RunDetail['status'] = 'running';
+    let done = 200;
+    const { api } = makeApi({
+      'runs:get': ({ id }) =>
+        status === 'running'
+          ? {
+              ...detail,
+              id,
+              status,
+              scored: 0,
+              histograms: null,
+              roc: null,
+              picks: [],
+              distributions: [],
+              decision: null,
+              live: {
+                phase: 'train cf',
+                done,
+                total: 1500,
+                rate: 150,
+                etaSeconds: (1500 - done) / 150,
+                contrastAboveEps: 0.35,
+                updated: '2026-12-01T10:00:00Z',
+              },
+              losses: [
+                { step: 100, inlierNll: 3, contrastNll: 3.5, contrastAboveEps: 0.5 },
+                { step: done, inlierNll: 2.5, contrastNll: 4, contrastAboveEps: 0.35 },
+              ],
+            }
+          : { ...detail, id },
+    });
+    setApi(api);
+    const w = mountApp();
+    await flushPromises();
+    // Train (the form itself is the first test's): the store call its button makes
+    const started = useRunsStore().train({
+      method: 'cf',
+      inliers: { datasetId: 1, labels: null },
+      contrast: { datasetId: 2, labels: null },
+      extractorId: 3,
+      steps: 1500,
+      eps: 0,
+      hidden: 64,
+      blocks: 2,
+      seed: 0,
+    });
+    await flushPromises();
+    expect(w.find('[data-testid="run-view"]').exists()).toBe(false);
+    api.emit({ jobId: 'train-1', kind: 'train', type: 'run', runId: 9 });
+    await flushPromises();
+    await flushPromises();
+    // the run view took over, following the run
+    expect(byId(w, 'run-view').attributes('data-run-id')).toBe('9');
+    expect(byId(w, 'run-status').text()).toBe('running');
+    expect(byId(w, 'live-run').attributes('data-done')).toBe('200');
+    expect(byId(w, 'live-above-eps').text()).toBe('35 %');
+    expect(byId(w, 'loss-chart').attributes('data-points')).toBe('2');
+    expect(w.find('[data-testid="gallery"]').exists()).toBe(false);
+    // this window's job: it can be cancelled from the view
+    await byId(w, 'live-cancel').trigger('click');
+    expect(api.calls.filter((c) => c.channel === 'jobs:cancel')).toHaveLength(1);
+
+    done = 900;
+    await vi.advanceTimersByTimeAsync(LIVE_POLL_MS);
+    await flushPromises();
+    expect(byId(w, 'live-run').attributes('data-done')).toBe('900');
+
+    // training ends: the same view shows the results
+    status = 'done';
+    api.emit({ jobId: 'train-1', kind: 'train', type: 'done', result: { kind: 'train', runId: 9 } });
+    await started;
+    await vi.advanceTimersByTimeAsync(LIVE_POLL_MS);
+    await flushPromises();
+    expect(byId(w, 'run-status').text()).toBe('done');
+    expect(w.find('[data-testid="live-run"]').exists()).toBe(false);
+    expect(w.findAll('[data-testid="gallery-tile"]').length).toBeGreaterThan(0);
+    expect(w.find('[data-testid="distribution-chart"]').exists()).toBe(true);
+    expect(w.findAll('[data-testid="prototype"]')).toHaveLength(8);
+    // the view is closed: no more polling
+    await byId(w, 'nav-runs').trigger('click');
+    const gets = api.calls.filter((c) => c.channel === 'runs:get').length;
+    await vi.advanceTimersByTimeAsync(5 * LIVE_POLL_MS);
+    expect(api.calls.filter((c) => c.channel === 'runs:get').length).toBe(gets);
+  });
+
+  it('marks images with the keyboard and multi-select, retrains with them, and shows before/after', async () => {
+    const marks = new Map<number, 'normal' | 'anomaly'>();
+    const counts = (): MarkCounts => ({
+      normal: [...marks.values()].filter((m) => m === 'normal').length,
+      anomaly: [...marks.values()].filter((m) => m === 'anomaly').length,
+    });
+    /** marks on run 9's score run 13 (none until another window marks some) */
+    let onScoreRun: MarkCounts = { normal: 0, anomaly: 0 };
+    const feedback = (): RunDetail['feedback'] => ({
+      normal: counts().normal + onScoreRun.normal,
+      anomaly: counts().anomaly + onScoreRun.anomaly,
+      fromRuns: [...(marks.size > 0 ? [9] : []), ...(onScoreRun.normal + onScoreRun.anomaly > 0 ? [13] : [])],
+    });
+    const comparison: RetrainComparison = {
+      fromRunId: 9,
+      targetFpr: 0.05,
+      normals: 0,
+      anomalies: 2,
+      anomalyCopies: 3,
+      evaluated: 6,
+      before: { threshold: 7.8, flagged: 3, auroc: 0.9183, perGroup: { imagenet: 0.9183 } },
+      after: { threshold: 7.5, flagged: 4, auroc: 0.95, perGroup: { imagenet: 0.95 } },
+      moved: [
+        {
+          itemId: 103,
+          relPath: 'img3.png',
+          mark: 'anomaly',
+          before: 6.7,
+          after: 9,
+          flaggedBefore: false,
+          flaggedAfter: true,
+        },
+        {
+          itemId: 104,
+          relPath: 'img4.png',
+          mark: 'anomaly',
+          before: 5.6,
+          after: 6,
+          flaggedBefore: false,
+          flaggedAfter: false,
+        },
+      ],
+    };
+    const { api } = makeApi({
+      'runs:get': ({ id }) =>
+        id === 12
+          ? { ...detail, id, name: 'retrained', retrain: comparison }
+          : { ...detail, marks: counts(), feedback: feedback() },
+      'runs:scores': ({ offset, limit }) => ({
+        total: scoredItems.length,
+        items: scoredItems
+          .slice(offset, offset + limit)
+          .map((s) => ({ ...s, mark: marks.get(s.itemId) ?? null })),
+      }),
+      'runs:mark': ({ itemIds, mark }) => {
+        for (const id of itemIds) {
+          if (mark === null) marks.delete(id);
+          else marks.set(id, mark);
+        }
+        return counts();
+      },
+      'runs:item': ({ itemId }) => ({
+        ...scoredItems.find((x) => x.itemId === itemId)!,
+        mark: marks.get(itemId) ?? null,
+        path: `/data/img${itemId}.png`,
+        neighbors: [],
+      }),
+      'runs:retrain': () => ({ jobId: 'retrain-1' }),
+    });
+    setApi(api);
+    const w = mountApp({ attached: true });
+    await flushPromises();
+    await byId(w, 'nav-runs').trigger('click');
+    await flushPromises();
+    await w.findAll('[data-testid="run-open"]')[0].trigger('click');
+    await flushPromises();
+    expect(byId(w, 'retrain').attributes('disabled')).toBeDefined();
+
+    // click 3rd, Shift-click 5th: three selected; A marks them confirmed anomalies
+    const tile = (i: number) => w.findAll('[data-testid="gallery-tile"]')[i];
+    await tile(2).trigger('click');
+    await flushPromises();
+    await tile(4).trigger('click', { shiftKey: true });
+    await flushPromises();
+    expect(byId(w, 'selection-count').text()).toBe('3 selected');
+    await tile(4).trigger('keydown', { key: 'a' });
+    await flushPromises();
+    expect(api.calls.find((c) => c.channel === 'runs:mark')?.args[0]).toEqual({
+      runId: 9,
+      itemIds: [102, 103, 104],
+      mark: 'anomaly',
+    });
+    expect(w.findAll('[data-testid="gallery-tile"]').map((t) => t.attributes('data-mark'))).toEqual([
+      '',
+      '',
+      'anomaly',
+      'anomaly',
+      'anomaly',
+      '',
+    ]);
+    // the button counts what the engine says a retrain would use (run 9 re-read after the mark)
+    const gets = () => api.calls.filter((c) => c.channel === 'runs:get').map((c) => c.args[0]);
+    expect(gets()).toEqual([{ id: 9 }, { id: 9 }]);
+    expect(byId(w, 'retrain').text()).toBe('Retrain with feedback (3)');
+    expect(byId(w, 'retrain').attributes('disabled')).toBeUndefined();
+    // another window marks 2 false alarms on the score run: the next re-read brings them in
+    onScoreRun = { normal: 2, anomaly: 0 };
+    // Ctrl-click takes one out; U clears its mark; the detail shows the open image's mark
+    await tile(2).trigger('click', { ctrlKey: true });
+    await flushPromises();
+    expect(byId(w, 'selection-count').text()).toBe('2 selected');
+    await tile(2).trigger('click');
+    await flushPromises();
+    expect(byId(w, 'item-mark').text()).toBe('anomaly (confirmed)');
+    await tile(2).trigger('keydown', { key: 'u' });
+    await flushPromises();
+    expect(marks.has(102)).toBe(false);
+    expect(byId(w, 'item-mark').text()).toBe('none');
+    // N in a text field types, it does not mark
+    await byId(w, 'threshold-fpr').trigger('keydown', { key: 'n' });
+    await flushPromises();
+    expect(api.calls.filter((c) => c.channel === 'runs:mark')).toHaveLength(2);
+    expect(byId(w, 'mark-counts').attributes('data-anomaly')).toBe('2');
+    expect(byId(w, 'mark-counts').text()).toMatch(/· a retrain uses 4, with 1 related list$/);
+    expect(byId(w, 'retrain').text()).toBe('Retrain with feedback (4)');
+    // one runs:get per re-read of this run, none for the related run 13
+    expect(gets()).toEqual([{ id: 9 }, { id: 9 }, { id: 9 }]);
+
+    // retrain: the job's progress, then the new run with before/after
+    await byId(w, 'retrain').trigger('click');
+    await flushPromises();
+    expect(api.calls.find((c) => c.channel === 'runs:retrain')?.args[0]).toEqual({ runId: 9 });
+    api.emit({
+      jobId: 'retrain-1',
+      kind: 'train',
+      type: 'progress',
+      progress: { phase: 'train cf', done: 40, total: 400, rate: 80, etaSeconds: 4.5 },
+    });
+    await flushPromises();
+    expect(byId(w, 'retrain-progress').attributes('data-done')).toBe('40');
+    api.emit({ jobId: 'retrain-1', kind: 'train', type: 'done', result: { kind: 'train', runId: 12 } });
+    await flushPromises();
+    await flushPromises();
+    expect(byId(w, 'run-view').attributes('data-run-id')).toBe('12');
+    const rows = w.findAll('[data-testid="retrain-row"]');
+    expect(rows.map((r) => r.attributes('data-key'))).toEqual([
+      'flagged',
+      'threshold',
+      'auroc',
+      'group:imagenet',
+    ]);
+    expect(rows[2].text()).toContain('+3.2 pt');
+    expect(w.findAll('[data-testid="moved-tile"]').map((t) => t.attributes('data-item-id'))).toEqual(['103']);
   });
 });

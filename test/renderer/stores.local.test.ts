@@ -7,7 +7,8 @@
  * The renderer's stores against the real main-process handlers and a real SQLite workspace
  * (test/helpers/localApi.ts): scan two small folders, import a tiny .onnx extractor, train a short
  * CF run through the jobs store, then page, threshold, open an item and export from the results
- * store. Uses a few shared CIFAR-10 JPEGs; skipped when they are not there.
+ * store; mark images, retrain with the marks and sample the detector's prototypes. Uses a few shared
+ * CIFAR-10 JPEGs; skipped when they are not there.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,9 +25,12 @@ import { buildTrainRequest, defaultDraft } from '../../src/renderer/src/lib/trai
 import { useAppStore } from '../../src/renderer/src/stores/app';
 import { useDatasetsStore } from '../../src/renderer/src/stores/datasets';
 import { useExtractorsStore } from '../../src/renderer/src/stores/extractors';
+import { useFeedbackStore } from '../../src/renderer/src/stores/feedback';
+import { usePrototypesStore } from '../../src/renderer/src/stores/prototypes';
 import { useJobsStore } from '../../src/renderer/src/stores/jobs';
 import { useResultsStore } from '../../src/renderer/src/stores/results';
 import { useRunsStore } from '../../src/renderer/src/stores/runs';
+import { useUiStore } from '../../src/renderer/src/stores/ui';
 
 function copyImages(from: string, to: string, n: number): void {
   fs.mkdirSync(to, { recursive: true });
@@ -44,6 +48,7 @@ describe.skipIf(!haveCifar)('stores over the real handlers', () => {
   const contrastDir = path.join(dir, 'other');
   const model = path.join(dir, 'tiny.onnx');
   let local: LocalApi;
+  let trainedRunId = 0;
 
   beforeAll(async () => {
     copyImages(path.join(cifarDir, 'train', 'deer'), inliersDir, 40);
@@ -109,6 +114,8 @@ describe.skipIf(!haveCifar)('stores over the real handlers', () => {
         steps: 30,
         hidden: 16,
         blocks: 2,
+        // a fixed ε (as before the form left ε to the inlier-count rule): this test is about the stores
+        epsText: '0',
       },
       { method: runs.methods.find((m) => m.id === 'cf') },
     );
@@ -124,6 +131,7 @@ describe.skipIf(!haveCifar)('stores over the real handlers', () => {
     expect(job?.progress?.phase).toMatch(/^train/);
 
     const results = useResultsStore();
+    trainedRunId = outcome.result.runId;
     await results.open(outcome.result.runId);
     const run = results.detail!;
     expect(run.status).toBe('done');
@@ -153,5 +161,63 @@ describe.skipIf(!haveCifar)('stores over the real handlers', () => {
     expect(useAppStore().error).toBeNull();
     expect(results.exported?.path).toBe(csv);
     expect(fs.readFileSync(csv, 'utf8').split('\n')[0]).toBe('rank,score,flagged,group,path,label');
+    // decision metrics at the current threshold came with the threshold
+    expect(results.detail!.decision?.atThreshold?.flagged).toBe(results.detail!.threshold!.flagged);
+  }, 300_000);
+
+  it('marks images, retrains with the marks into a new run with before/after, and samples prototypes', async () => {
+    const results = useResultsStore();
+    const feedback = useFeedbackStore();
+    const ui = useUiStore();
+    ui.openRun(trainedRunId);
+    await results.open(trainedRunId);
+    expect(feedback.canRetrain).toBe(false);
+    // the top three: confirmed anomalies; the fifth: a false alarm
+    await feedback.act(0, 'single');
+    await feedback.act(2, 'range');
+    await feedback.mark('anomaly');
+    await feedback.act(4, 'single');
+    await feedback.mark('normal');
+    expect(useAppStore().error).toBeNull();
+    expect(results.detail!.marks).toEqual({ normal: 1, anomaly: 3 });
+    // re-read after marking: what the engine says a retrain would use
+    expect(results.detail!.feedback).toEqual({ normal: 1, anomaly: 3, fromRuns: [trainedRunId] });
+    expect(feedback.total).toBe(4);
+    expect(
+      results.pages
+        .get(0)!
+        .slice(0, 5)
+        .map((s) => s.mark),
+    ).toEqual(['anomaly', 'anomaly', 'anomaly', null, 'normal']);
+    // what the engine stored: the list shows it after a reload too
+    await results.open(trainedRunId);
+    expect(
+      results.pages
+        .get(0)!
+        .slice(0, 5)
+        .map((s) => s.mark),
+    ).toEqual(['anomaly', 'anomaly', 'anomaly', null, 'normal']);
+    expect(feedback.canRetrain).toBe(true);
+
+    await feedback.retrain();
+    expect(useAppStore().error).toBeNull();
+    expect(ui.runId).not.toBe(trainedRunId);
+    await results.open(ui.runId!);
+    const c = results.detail!.retrain!;
+    expect(c).toMatchObject({ fromRunId: trainedRunId, normals: 1, anomalies: 3 });
+    expect(c.moved).toHaveLength(4);
+    expect(results.detail!.auroc).toBeCloseTo(c.after.auroc!, 10);
+
+    const prototypes = usePrototypesStore();
+    await prototypes.load(trainedRunId, 4);
+    expect(prototypes.error).toBeNull();
+    const info = prototypes.info!;
+    expect(info.prototypes).toHaveLength(4);
+    for (const p of info.prototypes) {
+      expect(p.nearest).toHaveLength(3);
+      for (const n of p.nearest) expect(['inlier', 'contrast']).toContain(n.role);
+    }
+    expect(info.chance).toBeGreaterThan(0);
+    expect(info.chance).toBeLessThan(1);
   }, 300_000);
 });

@@ -1,6 +1,6 @@
 import type { RocCurve } from '../../../shared/ipc';
 import { formatAuroc, formatPercent } from '../lib/format';
-import { baseOption, type ChartOption } from './types';
+import { baseOption, yAxisName, type ChartOption } from './types';
 
 /** ROC curve (TPR against FPR) with the chance diagonal; the legend names the AUROC. */
 export function rocOption(roc: RocCurve): ChartOption {
@@ -27,7 +27,7 @@ export function rocOption(roc: RocCurve): ChartOption {
       min: 0,
       max: 1,
     },
-    yAxis: { type: 'value', name: 'true-positive rate', min: 0, max: 1 },
+    yAxis: { type: 'value', ...yAxisName('true-positive rate'), min: 0, max: 1 },
     series: [
       {
         name: `ROC (AUROC ${formatAuroc(roc.auroc)})`,

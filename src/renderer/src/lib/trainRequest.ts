@@ -13,11 +13,15 @@ export interface TrainDraft {
   testInlierLabels: string[];
   extractorId: number | null;
   method: MethodId;
-  steps: number;
-  /** what the user typed: a number ≥ 0 or 'auto' */
+  /**
+   * Flow settings: null = auto, chosen at training time from the number of inlier images by the
+   * engine's inlier-count rule (src/main/engine/detector/inlierCountRule.ts); a number = the user's
+   */
+  steps: number | null;
+  /** what the user typed: '' = by the inlier-count rule, 'auto' = the held-out quantile rule, or a number ≥ 0 */
   epsText: string;
-  hidden: number;
-  blocks: number;
+  hidden: number | null;
+  blocks: number | null;
   seed: number;
 }
 
@@ -31,19 +35,22 @@ export function defaultDraft(): TrainDraft {
     testInlierLabels: [],
     extractorId: null,
     method: 'cf',
-    steps: 400,
-    epsText: '0',
-    hidden: 128,
-    blocks: 4,
+    steps: null,
+    epsText: '',
+    hidden: null,
+    blocks: null,
     seed: 0,
   };
 }
 
-/** 'auto' or a number ≥ 0; null when neither. */
-export function parseEps(text: string): number | 'auto' | null {
+/**
+ * ε as typed: 'auto' or a number ≥ 0; undefined when empty (left to the inlier-count rule, which
+ * tracks the inliers); null when it is neither.
+ */
+export function parseEps(text: string): number | 'auto' | undefined | null {
   const t = text.trim().toLowerCase();
   if (t === 'auto') return 'auto';
-  if (t === '') return null;
+  if (t === '') return undefined;
   const n = Number(t);
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
@@ -55,8 +62,9 @@ export interface TrainContext {
 
 export type DraftCheck = { ok: true; request: TrainRequest } | { ok: false; problems: string[] };
 
-function positiveInt(n: number): boolean {
-  return Number.isInteger(n) && n >= 1;
+/** unset (null: the inlier-count rule chooses) or a whole number ≥ min (the IPC schema's bounds) */
+function validSetting(n: number | null, min = 1): boolean {
+  return n === null || (Number.isInteger(n) && n >= min);
 }
 
 /** Checks the form and builds the request; problems are phrased for the user. */
@@ -73,12 +81,15 @@ export function buildTrainRequest(draft: TrainDraft, ctx: TrainContext): DraftCh
     problems.push(`${method?.label ?? 'This method'} needs contrast images: pick a folder or a dataset.`);
   if (draft.extractorId === null) problems.push('Choose a feature extractor.');
   const flow = method?.flow ?? false;
-  if (flow && !positiveInt(draft.steps)) problems.push('Steps must be a whole number ≥ 1.');
-  if (flow && !positiveInt(draft.hidden)) problems.push('Hidden units must be a whole number ≥ 1.');
-  if (flow && !positiveInt(draft.blocks)) problems.push('Blocks must be a whole number ≥ 1.');
+  if (flow && !validSetting(draft.steps)) problems.push('Steps must be a whole number ≥ 1 (or empty: auto).');
+  if (flow && !validSetting(draft.hidden, 4))
+    problems.push('Hidden units must be a whole number ≥ 4 (or empty: auto).');
+  if (flow && !validSetting(draft.blocks))
+    problems.push('Blocks must be a whole number ≥ 1 (or empty: auto).');
   if (!Number.isInteger(draft.seed)) problems.push('The seed must be a whole number.');
   const eps = parseEps(draft.epsText);
-  if (method?.id === 'cf' && eps === null) problems.push('ε must be a number ≥ 0 or "auto".');
+  if (method?.id === 'cf' && eps === null)
+    problems.push('ε must be a number ≥ 0, "auto", or empty (chosen from the inliers).');
   if (draft.testDatasetId !== null && draft.testInlierLabels.length === 0)
     problems.push('Select which labels of the test set are inliers.');
   if (problems.length > 0 || !method || draft.inlierDatasetId === null || draft.extractorId === null)
@@ -98,12 +109,13 @@ export function buildTrainRequest(draft: TrainDraft, ctx: TrainContext): DraftCh
         ? { datasetId: draft.testDatasetId, inlierLabels: [...draft.testInlierLabels] }
         : null,
     extractorId: draft.extractorId,
-    steps: draft.steps,
-    eps: eps ?? 0,
-    hidden: draft.hidden,
-    blocks: draft.blocks,
     seed: draft.seed,
   };
+  // unset settings stay out of the request: the engine's inlier-count rule chooses them
+  if (flow && draft.steps !== null) request.steps = draft.steps;
+  if (flow && draft.hidden !== null) request.hidden = draft.hidden;
+  if (flow && draft.blocks !== null) request.blocks = draft.blocks;
+  if (method.id === 'cf' && eps !== undefined && eps !== null) request.eps = eps;
   const name = draft.name.trim();
   if (name) request.name = name;
   return { ok: true, request };

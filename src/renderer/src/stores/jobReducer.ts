@@ -12,6 +12,8 @@ export interface JobState {
   progress: JobProgress | null;
   /** live loss curve (training), ordered by step */
   losses: LossPoint[];
+  /** the run the job records (training, scoring), once it exists */
+  runId: number | null;
   result: JobResult | null;
   error: ApiError | null;
 }
@@ -20,7 +22,17 @@ export type JobOutcome =
   { status: 'done'; result: JobResult } | { status: 'failed'; error: ApiError } | { status: 'cancelled' };
 
 export function newJob(jobId: string, kind: JobKind, label = ''): JobState {
-  return { jobId, kind, label, status: 'running', progress: null, losses: [], result: null, error: null };
+  return {
+    jobId,
+    kind,
+    label,
+    status: 'running',
+    progress: null,
+    losses: [],
+    runId: null,
+    result: null,
+    error: null,
+  };
 }
 
 /** Inserts a loss point in step order; a repeated step replaces the earlier point. */
@@ -50,6 +62,9 @@ export function reduceJob(state: JobState | undefined, event: JobEvent): JobStat
       break;
     case 'loss':
       addLoss(job.losses, event.point);
+      break;
+    case 'run':
+      job.runId = event.runId;
       break;
     case 'done':
       job.status = 'done';

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef } from 'vue';
-import type { ExportRequest, ItemScoreDetail, RunDetail, ScoredItem } from '../../../shared/ipc';
+import type { ExportRequest, ItemScoreDetail, MarkCounts, RunDetail, ScoredItem } from '../../../shared/ipc';
 import { api } from '../lib/api';
 import { useAppStore } from './app';
 import { useDatasetsStore } from './datasets';
@@ -9,6 +9,15 @@ import { useJobsStore } from './jobs';
 export const PAGE_SIZE = 96;
 export const DEFAULT_TARGET_FPR = 0.05;
 export const NEIGHBORS = 6;
+/** how often a running run's view asks for its progress */
+export const LIVE_POLL_MS = 1000;
+
+export type Mark = ScoredItem['mark'];
+
+/** A run still training: its view follows it. */
+export function isLive(run: Pick<RunDetail, 'status'> | null | undefined): boolean {
+  return run?.status === 'running' || run?.status === 'queued';
+}
 
 export type ExportFormat = ExportRequest['format'];
 
@@ -27,7 +36,10 @@ export function pagesFor(start: number, end: number, pageSize = PAGE_SIZE): numb
   return pages;
 }
 
-/** The open run: its detail, ranked score pages, threshold, selected item, exports. */
+/**
+ * The open run: its detail, ranked score pages, threshold, selected item, exports; a running run is
+ * followed (polled) while a view shows it, and shows its results in place when it ends.
+ */
 export const useResultsStore = defineStore('results', () => {
   const runId = ref<number | null>(null);
   const detail = ref<RunDetail | null>(null);
@@ -51,6 +63,10 @@ export const useResultsStore = defineStore('results', () => {
   const exported = ref<{ format: ExportFormat; path: string; bytes: number } | null>(null);
   const scoreJobId = ref<string | null>(null);
 
+  /** a view shows the open run: a running run is polled while it does (and the page is visible) */
+  let following = false;
+  let pollTimer: ReturnType<typeof setTimeout> | null = null;
+
   /** Groups for the gallery filter: the histogram's groups, which name the scored items' groups. */
   const groups = computed(() => detail.value?.histograms?.series.map((s) => s.group) ?? []);
 
@@ -64,24 +80,86 @@ export const useResultsStore = defineStore('results', () => {
   async function open(id: number): Promise<void> {
     runId.value = id;
     detail.value = null;
-    group.value = null;
-    selected.value = null;
-    exported.value = null;
-    resetPages();
     loading.value = true;
     try {
       const run = await api().invoke('runs:get', { id });
       if (runId.value !== id) return;
-      detail.value = run;
-      targetFpr.value = run.threshold?.targetFpr ?? DEFAULT_TARGET_FPR;
-      total.value = run.scored;
-      // the run comes with its threshold (stored, or the 5 % default; a score run follows its parent's)
-      await fetchPage(0);
+      await show(run);
     } catch (err) {
       useAppStore().report(err);
     } finally {
       if (runId.value === id) loading.value = false;
     }
+  }
+
+  /** Shows a run's detail and its first page (replacing what was shown, without a blank in between). */
+  async function show(run: RunDetail): Promise<void> {
+    group.value = null;
+    selected.value = null;
+    exported.value = null;
+    resetPages();
+    detail.value = run;
+    targetFpr.value = run.threshold?.targetFpr ?? DEFAULT_TARGET_FPR;
+    total.value = run.scored;
+    // the run comes with its threshold (stored, or the 5 % default; a score run follows its parent's)
+    if (run.scored > 0) await fetchPage(0);
+    schedulePoll();
+  }
+
+  // ------------------------------------------------------------ a running run, followed live
+
+  function pageHidden(): boolean {
+    return typeof document !== 'undefined' && document.visibilityState === 'hidden';
+  }
+
+  function schedulePoll(): void {
+    if (pollTimer !== null || !following || !isLive(detail.value) || pageHidden()) return;
+    pollTimer = setTimeout(() => {
+      pollTimer = null;
+      void poll();
+    }, LIVE_POLL_MS);
+  }
+
+  function stopPolling(): void {
+    if (pollTimer !== null) clearTimeout(pollTimer);
+    pollTimer = null;
+  }
+
+  /** Asks for the running run's progress; once it has ended, shows its results in place. */
+  async function poll(): Promise<void> {
+    const id = runId.value;
+    if (!following || id === null || !isLive(detail.value) || pageHidden()) return;
+    try {
+      const run = await api().invoke('runs:get', { id });
+      if (runId.value !== id || !following) return;
+      if (isLive(run)) detail.value = run;
+      else await show(run);
+    } catch (err) {
+      // e.g. the run was deleted meanwhile: say so, and stop asking
+      useAppStore().report(err);
+      return;
+    }
+    schedulePoll();
+  }
+
+  function onVisibility(): void {
+    if (pageHidden()) stopPolling();
+    else schedulePoll();
+  }
+
+  /** The run view is shown: follow a running run (poll about once a second). */
+  function follow(): void {
+    if (following) return;
+    following = true;
+    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
+    schedulePoll();
+  }
+
+  /** The run view is gone: stop polling. */
+  function unfollow(): void {
+    following = false;
+    stopPolling();
+    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
   }
 
   async function fetchPage(page: number): Promise<void> {
@@ -131,16 +209,26 @@ export const useResultsStore = defineStore('results', () => {
       const cached = pages.size > 0 ? [...pages.keys()] : [0];
       const gen = ++generation;
       inFlight.clear();
-      const fresh = await Promise.all(
-        cached.map((page) =>
-          api().invoke('runs:scores', { id, offset: page * PAGE_SIZE, limit: PAGE_SIZE, group: group.value }),
+      const [fresh, again] = await Promise.all([
+        Promise.all(
+          cached.map((page) =>
+            api().invoke('runs:scores', {
+              id,
+              offset: page * PAGE_SIZE,
+              limit: PAGE_SIZE,
+              group: group.value,
+            }),
+          ),
         ),
-      );
+        // precision, recall and F1 at the new threshold
+        api().invoke('runs:get', { id }),
+      ]);
+      const decision = again.decision;
       if (gen !== generation || runId.value !== id) return;
       pages.clear();
       cached.forEach((page, i) => pages.set(page, fresh[i].items));
       if (fresh.length > 0) total.value = fresh[0].total;
-      if (detail.value) detail.value = { ...detail.value, threshold: info };
+      if (detail.value) detail.value = { ...detail.value, threshold: info, decision };
     } catch (err) {
       useAppStore().report(err);
     } finally {
@@ -148,13 +236,16 @@ export const useResultsStore = defineStore('results', () => {
     }
   }
 
+  /** the latest image asked for (arrow keys ask quickly one after another: the last one wins) */
+  let selectSeq = 0;
   async function select(itemId: number): Promise<void> {
     const id = runId.value;
     if (id === null) return;
+    const seq = ++selectSeq;
     selectedLoading.value = true;
     try {
       const item = await api().invoke('runs:item', { runId: id, itemId, neighbors: NEIGHBORS });
-      if (runId.value === id) selected.value = item;
+      if (runId.value === id && seq === selectSeq) selected.value = item;
     } catch (err) {
       useAppStore().report(err);
     } finally {
@@ -164,6 +255,29 @@ export const useResultsStore = defineStore('results', () => {
 
   function closeItem(): void {
     selected.value = null;
+  }
+
+  /** Shows marks the engine stored (runs:mark): on the loaded tiles, the open image and the counts. */
+  function applyMarks(itemIds: readonly number[], mark: Mark, counts: MarkCounts): void {
+    const ids = new Set(itemIds);
+    for (const [page, items] of pages)
+      if (items.some((i) => ids.has(i.itemId)))
+        pages.set(
+          page,
+          items.map((i) => (ids.has(i.itemId) ? { ...i, mark } : i)),
+        );
+    if (selected.value && ids.has(selected.value.itemId)) selected.value = { ...selected.value, mark };
+    if (detail.value) detail.value.marks = counts;
+  }
+
+  /** Shows what a retrain from the open run would use now (re-read after marking). */
+  function applyFeedback(feedback: RunDetail['feedback']): void {
+    if (detail.value) detail.value.feedback = feedback;
+  }
+
+  /** The item at position `index` of the current list, when its page is loaded. */
+  function itemAt(index: number): ScoredItem | undefined {
+    return pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
   }
 
   /** Asks where to write, then runs the export job; the written path lands in `exported`. */
@@ -240,12 +354,17 @@ export const useResultsStore = defineStore('results', () => {
     exported,
     scoreJobId,
     open,
+    follow,
+    unfollow,
     fetchPage,
     ensurePages,
     setGroup,
     setThreshold,
     select,
     closeItem,
+    applyMarks,
+    applyFeedback,
+    itemAt,
     exportRun,
     scoreFolder,
   };

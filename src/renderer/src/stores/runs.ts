@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { reactive, ref } from 'vue';
 import type { MethodInfo, RunSummary, TrainRequest } from '../../../shared/ipc';
 import { api } from '../lib/api';
 import { useAppStore } from './app';
@@ -11,6 +11,8 @@ export const useRunsStore = defineStore('runs', () => {
   const list = ref<RunSummary[]>([]);
   const methods = ref<MethodInfo[]>([]);
   const trainJobId = ref<string | null>(null);
+  /** AUPR of finished runs (from runs:get; null: not both classes scored), for the comparison */
+  const aupr = reactive(new Map<number, number | null>());
 
   async function refresh(): Promise<void> {
     try {
@@ -46,6 +48,22 @@ export const useRunsStore = defineStore('runs', () => {
     }
   }
 
+  /** Fetches the AUPR of these runs (once each; it does not change with the threshold). */
+  async function loadAupr(ids: readonly number[]): Promise<void> {
+    const missing = ids.filter(
+      (id) => !aupr.has(id) && list.value.find((r) => r.id === id)?.status === 'done',
+    );
+    await Promise.all(
+      missing.map(async (id) => {
+        try {
+          aupr.set(id, (await api().invoke('runs:get', { id })).decision?.aupr ?? null);
+        } catch {
+          aupr.set(id, null);
+        }
+      }),
+    );
+  }
+
   async function remove(id: number): Promise<boolean> {
     try {
       await api().invoke('runs:remove', { id });
@@ -57,5 +75,5 @@ export const useRunsStore = defineStore('runs', () => {
     }
   }
 
-  return { list, methods, trainJobId, refresh, loadMethods, train, remove };
+  return { list, methods, trainJobId, aupr, refresh, loadMethods, train, loadAupr, remove };
 });
