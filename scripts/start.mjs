@@ -2,8 +2,9 @@
 /**
  * `npm start` (the README's "install and start" target):
  *   1. electron-vite build  → out/main, out/preload, out/renderer
- *   2. if Electron's binary is installed: build better-sqlite3 for Electron's ABI (once, kept apart
- *      from the Node build), then electron-vite preview (launches the app on the build);
+ *   2. if Electron's binary is installed: build better-sqlite3 for Electron's ABI with
+ *      @electron/rebuild (once, kept apart from the Node build), then electron-vite preview
+ *      (launches the app on the build);
  *      otherwise: say how to get it and start the browser preview (src/main/preview) instead.
  *
  * The binary is looked up the way node_modules/electron/index.js does (path.txt → dist/<exe>), but
@@ -11,7 +12,7 @@
  * which needs internet and would hang or fail here.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,8 +65,9 @@ so the window cannot be opened here.
   then run \`npm start\` again.
 
 Starting the browser preview instead: the same app in your browser, served on 127.0.0.1 and
-backed by the same engine and workspace (Ctrl-C stops it). The command line works too:
-\`npx cfstudio --help\`.
+backed by the same engine and workspace (Ctrl-C stops it). A browser has no file dialogs: to
+type folder and file paths instead, start it with \`npm start -- --allow-typed-paths\` (any script
+of the page may then name files to read and write). The command line works too: \`npx cfstudio --help\`.
 `);
   const preview = spawnSync(
     process.execPath,
@@ -83,53 +85,45 @@ backed by the same engine and workspace (Ctrl-C stops it). The command line work
 }
 
 // better-sqlite3 is a V8 addon: `npm ci` builds it for Node's ABI (the CLI and the tests use that
-// build). Electron needs its own build; it is kept apart in out/native/ and handed to the store
-// through CFSTUDIO_SQLITE_BINDING, so both keep working. (sharp and onnxruntime-node use N-API,
-// which is ABI-stable: no rebuild.) Building needs Electron's headers: internet, once per version.
+// build). Electron needs its own build; @electron/rebuild makes it in a copy of the module kept
+// apart in out/native/, handed to the store through CFSTUDIO_SQLITE_BINDING, so both keep working.
+// (sharp and onnxruntime-node use N-API, which is ABI-stable: no rebuild.) It runs only here, when
+// Electron's binary exists: never in `npm ci` or the tests. Needs Electron's headers: internet, once.
 const electronVersion = JSON.parse(readFileSync(require.resolve('electron/package.json'), 'utf8')).version;
 const binding = join(root, 'out', 'native', `electron-${electronVersion}`, 'better_sqlite3.node');
 if (!existsSync(binding)) {
   console.log(
-    `Building better-sqlite3 for Electron ${electronVersion} (once; needs internet for its headers)…`,
+    `Building better-sqlite3 for Electron ${electronVersion} with @electron/rebuild (once; needs internet for its headers)…`,
   );
   const src = dirname(require.resolve('better-sqlite3/package.json'));
+  const { version } = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8'));
   const work = join(root, 'out', 'native', `build-${electronVersion}`);
+  const copy = join(work, 'node_modules', 'better-sqlite3');
   rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  cpSync(src, work, { recursive: true, filter: (f) => !f.startsWith(join(src, 'build')) });
-  const gyp = [
-    join(
-      dirname(process.execPath),
-      '..',
-      'lib',
-      'node_modules',
-      'npm',
-      'node_modules',
-      'node-gyp',
-      'bin',
-      'node-gyp.js',
-    ),
-  ].find(existsSync);
-  const args = [
-    'rebuild',
-    '--release',
-    `--target=${electronVersion}`,
-    '--runtime=electron',
-    '--dist-url=https://electronjs.org/headers',
-  ];
-  const r = gyp
-    ? spawnSync(process.execPath, [gyp, ...args], { cwd: work, stdio: 'inherit' })
-    : spawnSync('npx', ['--yes', 'node-gyp', ...args], {
-        cwd: work,
-        stdio: 'inherit',
-        shell: process.platform === 'win32',
-      });
-  const built = join(work, 'build', 'Release', 'better_sqlite3.node');
-  if (r.status !== 0 || !existsSync(built)) {
+  mkdirSync(copy, { recursive: true });
+  writeFileSync(
+    join(work, 'package.json'),
+    JSON.stringify({ name: 'cfstudio-native', private: true, dependencies: { 'better-sqlite3': version } }),
+  );
+  cpSync(src, copy, { recursive: true, filter: (f) => !f.startsWith(join(src, 'build')) });
+  const { default: electronRebuild } = await import('@electron/rebuild');
+  try {
+    await electronRebuild.rebuild({
+      buildPath: work,
+      electronVersion,
+      onlyModules: ['better-sqlite3'],
+      force: true,
+    });
+  } catch (e) {
     console.error(
-      '\nCould not build better-sqlite3 for Electron (see above; it needs internet for the Electron headers and a C++ toolchain).',
+      `\nCould not build better-sqlite3 for Electron (${e instanceof Error ? e.message : String(e)}); it needs internet for the Electron headers and a C++ toolchain.`,
     );
-    process.exit(r.status || 1);
+    process.exit(1);
+  }
+  const built = join(copy, 'build', 'Release', 'better_sqlite3.node');
+  if (!existsSync(built)) {
+    console.error(`\n@electron/rebuild finished but ${built} is missing.`);
+    process.exit(1);
   }
   mkdirSync(dirname(binding), { recursive: true });
   cpSync(built, binding);

@@ -14,9 +14,9 @@
  * Every input is validated here (cli/ holds the commands); errors print what failed and what
  * to do, without a stack. Image commands keep their state in a SQLite workspace (--workspace).
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import fs from 'node:fs';
-import { METHODS, type Method } from './engine/studio';
+import { DEVICES, METHODS, type Method } from './engine/studio';
 import { CancelledError, hintFor, UserError } from './engine/util/errors';
 import { appVersion } from './engine/util/version';
 import {
@@ -33,7 +33,8 @@ import { cmdExport, cmdImport } from './cli/exportCommands';
 import { CLI_HINTS } from './cli/hints';
 import { cmdInfo } from './cli/infoCommand';
 import { addModelOptions, intArg, methodListArg, numArg } from './cli/options';
-import { cmdRunsList, cmdRunsShow } from './cli/runCommands';
+import { cmdRetrain } from './cli/retrainCommand';
+import { cmdRunsList, cmdRunsPrototypes, cmdRunsShow } from './cli/runCommands';
 import { cmdScoreImages, cmdScoreTable, cmdTrainImages, cmdTrainTable } from './cli/trainCommands';
 
 export function buildProgram(signal: AbortSignal): Command {
@@ -45,10 +46,22 @@ export function buildProgram(signal: AbortSignal): Command {
     .version(appVersion())
     .showHelpAfterError('(run with --help for usage)');
   const ws = (c: Command) =>
-    c.option(
-      '--workspace <file>',
-      'SQLite workspace (default: in the user data folder, or $CFSTUDIO_WORKSPACE)',
-    );
+    c
+      .option(
+        '--workspace <file>',
+        'SQLite workspace (default: in the user data folder, or $CFSTUDIO_WORKSPACE)',
+      )
+      .addOption(
+        new Option(
+          '--device <device>',
+          'where ONNX Runtime extracts, scores and trains (default: auto = a GPU provider that can run here, else the CPU; or $CFSTUDIO_DEVICE)',
+        ).choices(DEVICES),
+      );
+  // the device reaches every session, worker threads included, through the environment
+  program.hook('preAction', (_program, action) => {
+    const device = action.opts().device as string | undefined;
+    if (device) process.env.CFSTUDIO_DEVICE = device;
+  });
   // a table file (existing, or named like one so that a typo gets "file not found"), else images
   const isTable = (p: string) => {
     if (/\.(csv|tsv|txt|npy)$/i.test(p)) return true;
@@ -64,6 +77,11 @@ export function buildProgram(signal: AbortSignal): Command {
     .description('show the training backend in use (and why others failed), or the metadata of a model file')
     .argument('[model]', 'a .cfdet model file, or an exported .onnx model (prints its metadata)')
     .option('--json', 'print JSON')
+    .addOption(
+      new Option('--device <device>', 'the device to report on (as --device of the other commands)').choices(
+        DEVICES,
+      ),
+    )
     .action((model, o) => cmdInfo(model, o));
 
   const dataset = program.command('dataset').description('image folders in the workspace');
@@ -99,11 +117,14 @@ export function buildProgram(signal: AbortSignal): Command {
       .description(
         'register an ONNX image model; its input spec comes from --spec, MODEL.json, its metadata, the catalog, or its input shape',
       )
-      .argument('<model>', '.onnx file')
+      .argument(
+        '<model>',
+        '.onnx file, or a catalog id (see: cfstudio extractor list --catalog) — downloaded and checked',
+      )
       .option('--name <name>', 'name to refer to it by (default: catalog id or file name)')
       .option('--spec <file>', 'input spec JSON (size, layout, scale, mean/std, output name)')
       .option('-q, --quiet', 'no notes'),
-  ).action((model, o) => cmdExtractorAdd(model, o));
+  ).action((model, o) => cmdExtractorAdd(model, o, signal));
   ws(
     extractor
       .command('list')
@@ -141,10 +162,30 @@ export function buildProgram(signal: AbortSignal): Command {
           'tables: label column to exclude from the features; rows with label ≠ 0 are not trained on',
         )
         .option('--extractor <ref>', 'images: extractor name, .onnx file or catalog id')
+        .option(
+          '--fpr <x>',
+          'images: the threshold saved with the model, at this target false-positive rate on the held-out inliers (default 0.05)',
+          numArg('--fpr', 0, 1),
+        )
+        .option(
+          '--contamination <x>',
+          'images: the same as --fpr, PyOD-style: the share of the inliers you accept as flagged',
+          numArg('--contamination', 0, 0.5),
+        )
         .option('--json', 'print a JSON summary of the trained model')
         .option('-q, --quiet', 'no progress output'),
     ),
-  ).action((o) => (isTable(o.inliers) ? cmdTrainTable(o, signal) : cmdTrainImages(o, signal)));
+  ).action((o) => {
+    if (o.fpr !== undefined && o.contamination !== undefined)
+      throw new UserError('give --fpr or --contamination, not both', 'see: cfstudio train --help');
+    if (!isTable(o.inliers)) return cmdTrainImages(o, signal);
+    if (o.fpr !== undefined || o.contamination !== undefined)
+      throw new UserError(
+        '--fpr and --contamination pick a threshold on held-out inlier images; a table detector is trained on all its rows',
+        'score with --contamination, or train on images',
+      );
+    return cmdTrainTable(o, signal);
+  });
 
   ws(
     program
@@ -163,8 +204,20 @@ export function buildProgram(signal: AbortSignal): Command {
       )
       .option('--label-column <name>', 'tables: label column to exclude (reported AUROC when present)')
       .option('--top <n>', 'images: how many of the most anomalous to print', intArg('--top', 0), 5)
+      .option(
+        '--fpr <x>',
+        "is_anomaly at this target false-positive rate on the detector's held-out inliers (default: its own threshold)",
+        numArg('--fpr', 0, 1),
+      )
+      .option(
+        '--contamination <x>',
+        'is_anomaly for the top share x of the scored data (PyOD-style: the share of anomalies you expect)',
+        numArg('--contamination', 0.0001, 0.5),
+      )
       .option('-q, --quiet', 'no progress output'),
   ).action((o) => {
+    if (o.fpr !== undefined && o.contamination !== undefined)
+      throw new UserError('give --fpr or --contamination, not both', 'see: cfstudio score --help');
     if (!o.model === (o.run === undefined))
       throw new UserError(
         'score needs exactly one of --model FILE.cfdet and --run ID',
@@ -275,6 +328,25 @@ export function buildProgram(signal: AbortSignal): Command {
       .option('-q, --quiet', 'no notes'),
   ).action((file, o) => cmdImport(file, o));
 
+  ws(
+    program
+      .command('retrain')
+      .description(
+        "retrain a run's detector with feedback: marked normals join the inliers, confirmed anomalies the contrast set; prints before/after",
+      )
+      .argument('<run>', 'the run whose detector to retrain', intArg('run', 1))
+      .option('--normal <refs...>', 'false alarms: image files, folders or datasets (NAME[:labels])')
+      .option('--anomalous <refs...>', 'confirmed anomalies: image files, folders or datasets')
+      .option(
+        '--share <x>',
+        'share of the contrast rows made of confirmed anomalies (default 0.25)',
+        numArg('--share', 0.01, 0.9),
+      )
+      .option('--out <file>', 'also write the new detector (.cfdet)')
+      .option('--json', 'print JSON')
+      .option('-q, --quiet', 'no progress output'),
+  ).action((id, o) => cmdRetrain(id, o, signal));
+
   const runs = program.command('runs').description('recorded training and evaluation runs');
   ws(
     runs
@@ -290,6 +362,21 @@ export function buildProgram(signal: AbortSignal): Command {
       .argument('<run>', 'run id', intArg('run', 1))
       .option('--json', 'print JSON'),
   ).action((id, o) => cmdRunsShow(id, o));
+  ws(
+    runs
+      .command('prototypes')
+      .description(
+        "what a run's detector thinks is normal: samples of its flow and their nearest real images",
+      )
+      .argument('<run>', 'run id', intArg('run', 1))
+      .option('--count <n>', 'samples (default 12)', intArg('--count', 1, 256))
+      .option(
+        '--temperature <t>',
+        'latent scale T of z ~ N(0, T²·I) (default 0.6)',
+        numArg('--temperature', 0.05, 2),
+      )
+      .option('--json', 'print JSON'),
+  ).action((id, o) => cmdRunsPrototypes(id, o));
 
   return program;
 }

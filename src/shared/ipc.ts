@@ -22,6 +22,17 @@ export interface AppInfo {
   shell: 'electron' | 'preview';
   /** training backend that will run (e.g. 'ort-cpu', 'wasm', 'tensorflow'), and why */
   trainBackend: { name: string; detail: string } | null;
+  /** where ONNX Runtime extracts, scores and trains: the setting, and each provider's state here */
+  device: DeviceInfo;
+}
+
+export type DeviceSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+
+export interface DeviceInfo {
+  selected: DeviceSetting;
+  /** the providers tried, in order, for the setting */
+  tryOrder: string[];
+  providers: { provider: string; offered: boolean; bundled: boolean; unavailable: string | null }[];
 }
 
 /** An error as the renderer sees it: what failed, and what the user can do. */
@@ -93,6 +104,8 @@ export interface ExtractorInputSpecInfo {
   mean: number[];
   std: number[];
   resize: string;
+  /** share of the resized image kept by the centre crop (1 = none) */
+  cropFraction?: number;
   l2Normalize: boolean;
 }
 
@@ -139,16 +152,21 @@ export interface TrainRequest {
   /** optional labelled test set; `inlierLabels` are its labels that count as inliers */
   test?: { datasetId: number; inlierLabels: string[] } | null;
   extractorId: number;
+  /*
+   * Flow settings: left out (undefined), the engine chooses them from the number of training
+   * inliers (the inlier-count rule, src/main/engine/detector/inlierCountRule.ts); given, they win.
+   */
   /** training steps (flows) */
-  steps: number;
-  /** ε (CF): a number, or 'auto' (held-out quantile rule) */
-  eps: number | 'auto';
-  hidden: number;
-  blocks: number;
+  steps?: number;
+  /** ε (CF): a number, or 'auto' (held-out quantile rule); unset = tracking the inliers (the rule) */
+  eps?: number | 'auto';
+  hidden?: number;
+  blocks?: number;
   seed: number;
 }
 
-export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+/** 'interrupted': the process running it died (kill, crash, power loss) before it finished */
+export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface RunSummary {
   id: number;
@@ -170,6 +188,8 @@ export interface RunSummary {
   test: string | null;
   eps: number | null;
   auroc: number | null;
+  /** average precision over the same scores as `auroc` */
+  aupr: number | null;
   /** protocol runs: mean AUROC per method */
   meanAuroc: Record<string, number | null> | null;
   /** seconds of training (null while running) */
@@ -190,6 +210,8 @@ export interface LossPoint {
   step: number;
   inlierNll: number;
   contrastNll: number | null;
+  /** CF: share of the contrast batch above ε (null without a contrast term or in older runs) */
+  contrastAboveEps?: number | null;
 }
 
 export interface HistogramSeries {
@@ -238,6 +260,91 @@ export interface RunDetail extends RunSummary {
   scored: number;
   /** child runs: a protocol's per-class runs, a detector's score runs */
   children: number[];
+  /** a running run's latest progress (any process that trains it writes it), else null */
+  live: RunLive | null;
+  /** the analyst's marks on this run's list */
+  marks: MarkCounts;
+  /** the marks a retrain from this run would use (its detector's run and every list it scored); null: no detector */
+  feedback: (MarkCounts & { fromRuns: number[] }) | null;
+  /** a run retrained with feedback: before/after against the run it came from */
+  retrain: RetrainComparison | null;
+  /** AUPR, FPR at 95 % TPR, precision/recall/F1 at the threshold (when both classes were scored) */
+  decision: DecisionMetrics | null;
+  /** each group's score distribution (101 percentiles) for the Fig. 1/8 chart */
+  distributions: ScoreDistribution[];
+}
+
+export interface RunLive {
+  /** e.g. 'extract photos', 'train cf' */
+  phase: string;
+  done: number;
+  total: number;
+  rate: number | null;
+  etaSeconds: number | null;
+  contrastAboveEps?: number | null;
+  /** ISO time of the last update */
+  updated: string;
+}
+
+export interface MarkCounts {
+  normal: number;
+  anomaly: number;
+}
+
+export interface DecisionMetrics {
+  aupr: number;
+  fprAt95Tpr: number;
+  atThreshold: { precision: number; recall: number; f1: number; fpr: number; flagged: number } | null;
+}
+
+export interface ScoreDistribution {
+  group: string;
+  anomaly: boolean;
+  count: number;
+  /** the 0 %, 1 %, …, 100 % percentiles of the group's scores */
+  percentiles: number[];
+}
+
+export interface RetrainSide {
+  threshold: number;
+  /** evaluation images (held-out inliers left out) at or above the threshold */
+  flagged: number;
+  auroc: number | null;
+  perGroup: Record<string, number | null>;
+}
+
+export interface RetrainComparison {
+  fromRunId: number;
+  targetFpr: number;
+  normals: number;
+  anomalies: number;
+  anomalyCopies: number;
+  /** images of the common evaluation set (the marked ones left out) */
+  evaluated: number;
+  before: RetrainSide;
+  after: RetrainSide;
+  /** every marked image: its score and flag under the old and the new detector */
+  moved: {
+    itemId: number;
+    relPath: string;
+    mark: 'normal' | 'anomaly';
+    before: number;
+    after: number;
+    flaggedBefore: boolean;
+    flaggedAfter: boolean;
+  }[];
+}
+
+export interface PrototypesInfo {
+  runId: number;
+  temperature: number;
+  prototypes: {
+    logProb: number;
+    nearest: { itemId: number; relPath: string; role: 'inlier' | 'contrast'; distance: number }[];
+  }[];
+  heldOutMedianLogProb: number | null;
+  nearestInlierShare: number;
+  chance: number;
 }
 
 export interface ThresholdInfo {
@@ -263,6 +370,8 @@ export interface ScoredItem {
   group: string;
   anomaly: boolean;
   flagged: boolean;
+  /** the analyst's mark: 'normal' (a false alarm), 'anomaly' (confirmed), or none */
+  mark: 'normal' | 'anomaly' | null;
 }
 
 export interface ScorePage {
@@ -306,11 +415,15 @@ export interface JobProgress {
   inlierNll?: number;
   contrastNll?: number | null;
   heldOutNll?: number | null;
+  /** CF: share of the contrast batch above ε at this step (0 = the contrast term is off) */
+  contrastAboveEps?: number | null;
   backend?: string;
 }
 
 export type JobEvent =
   | { jobId: string; kind: JobKind; type: 'progress'; progress: JobProgress }
+  /** the job's run is recorded (status 'running'): its run view can follow it from now on */
+  | { jobId: string; kind: JobKind; type: 'run'; runId: number }
   /** one point of the live loss curve */
   | { jobId: string; kind: JobKind; type: 'loss'; point: LossPoint }
   | { jobId: string; kind: JobKind; type: 'done'; result: JobResult }
@@ -332,6 +445,8 @@ export type JobResult =
  */
 export interface IpcInvokeContract {
   'app:info': { args: []; result: AppInfo };
+  /** where ONNX Runtime extracts, scores and trains from now on (jobs started later use it) */
+  'app:setDevice': { args: [{ device: DeviceSetting }]; result: DeviceInfo };
   /** native folder picker; the chosen folder becomes a path the app may read */
   'dialog:pickFolder': { args: [{ title: string }]; result: string | null };
   /** native file picker (e.g. an .onnx extractor) */
@@ -369,6 +484,15 @@ export interface IpcInvokeContract {
   /** picks and stores the threshold for a target FPR on held-out inliers */
   'runs:setThreshold': { args: [{ runId: number; targetFpr: number }]; result: ThresholdInfo };
   'runs:remove': { args: [{ id: number }]; result: void };
+  /** marks images of a run's list 'normal' (false alarm) or 'anomaly' (confirmed); null unmarks */
+  'runs:mark': {
+    args: [{ runId: number; itemIds: number[]; mark: 'normal' | 'anomaly' | null }];
+    result: MarkCounts;
+  };
+  /** a new run from a run's detector and the marks on its lists (a job; result kind 'train') */
+  'runs:retrain': { args: [{ runId: number; anomalyShare?: number }]; result: { jobId: string } };
+  /** samples of the detector's flow with their nearest real images: what it thinks is normal */
+  'runs:prototypes': { args: [{ runId: number; count: number }]; result: PrototypesInfo };
   /** writes a .cfdet bundle, an .onnx scorer, or the ranked CSV (a job; result kind 'export') */
   'runs:export': { args: [ExportRequest]; result: { jobId: string } };
   'jobs:cancel': { args: [{ jobId: string }]; result: void };

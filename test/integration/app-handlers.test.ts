@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeTrainBackend } from '../../src/main/engine/backend/trainBackend';
 import { scoreDetector } from '../../src/main/engine/detector/scoreDetector';
 import { auroc } from '../../src/main/engine/eval/auroc';
+import { decodeDetector } from '../../src/main/engine/model/cfdet';
 import { runDetector } from '../../src/main/engine/studio';
 import { Workspace } from '../../src/main/engine/store';
 import { thresholdFor } from '../../src/main/engine/eval/threshold';
@@ -306,7 +307,16 @@ describe.skipIf(cifarMissing)('the app’s main-process handlers on CIFAR-10 + M
     const cfdet = await exportTo('cfdet', 'det.cfdet', runId);
     const ws = Workspace.open(wsFile, { readonly: true });
     try {
-      expect(fs.readFileSync(cfdet.path).equals(runDetector(ws, runId).bytes)).toBe(true);
+      // the run's detector, carrying its decision: the threshold at 20 % FPR and the held-out scores
+      const exported = decodeDetector(fs.readFileSync(cfdet.path), 'det.cfdet');
+      const stored = runDetector(ws, runId).detector;
+      expect(exported.flows.map((f) => f.params)).toEqual(stored.flows.map((f) => f.params));
+      expect(exported.threshold).toEqual({
+        value: parentT.threshold,
+        targetFpr: 0.2,
+        heldOutCount: parentT.heldOutCount,
+      });
+      expect(exported.calibration!.heldOutScores).toHaveLength(parentT.heldOutCount);
     } finally {
       ws.close();
     }

@@ -221,15 +221,22 @@ describe.skipIf(missing)(
       const s = run('score', '--model', model, '--input', horse, '--out', csv, '--quiet');
       expectOk(s);
       const lines = fs.readFileSync(csv, 'utf8').trim().split('\n');
-      expect(lines[0]).toBe('rank,score,log_prob,path,label');
+      // the saved detector carries its run's threshold, so each row says whether it is flagged
+      expect(lines[0]).toBe('rank,score,log_prob,is_anomaly,path,label');
       expect(lines).toHaveLength(1001);
       const rows = lines.slice(1).map((l) => l.split(','));
       const scores = rows.map((r) => Number(r[1]));
       for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeLessThanOrEqual(scores[i - 1]);
       expect(rows.map((r) => Number(r[0]))).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
-      expect(fs.existsSync(rows[0][3])).toBe(true);
+      // ranked most anomalous first: the flagged rows are a prefix, and the top one is flagged
+      const flagged = rows.map((r) => r[3]);
+      // booleans as 1/0, as every CSV the product writes (util/csv.ts)
+      expect(flagged.every((f) => f === '1' || f === '0')).toBe(true);
+      expect(flagged.lastIndexOf('1')).toBe(flagged.filter((f) => f === '1').length - 1);
+      expect(flagged[0]).toBe('1');
+      expect(fs.existsSync(rows[0][4])).toBe(true);
       // the dataset root is stored resolved (symlinks followed), as the scan saw it
-      expect(rows[0][3].startsWith(fs.realpathSync(horse))).toBe(true);
+      expect(rows[0][4].startsWith(fs.realpathSync(horse))).toBe(true);
       // -log p = score for CF
       expect(Math.abs(Number(rows[0][1]) + Number(rows[0][2]))).toBeLessThan(1e-3);
 

@@ -232,6 +232,37 @@ describe('IPC argument limits', () => {
     );
     expect(trainWith({ inliers: { datasetId: 1, labels: ['l'.repeat(501)] } }).success).toBe(false);
   });
+
+  it('runs:train: steps, hidden, blocks and ε may be left out (the inlier-count rule), and are bounded when given', () => {
+    const { steps, hidden, blocks, eps, ...unsized } = EXAMPLES['runs:train']![0] as Record<string, unknown>;
+    expect([steps, hidden, blocks, eps]).toEqual([10, 8, 1, 0]);
+    const train = (req: Record<string, unknown>) => ARG_SCHEMAS['runs:train'].safeParse([req]);
+    const parsed = train(unsized);
+    expect(parsed.success).toBe(true);
+    for (const key of ['steps', 'hidden', 'blocks', 'eps']) expect(parsed.data![0]).not.toHaveProperty(key);
+    // each on its own
+    for (const given of [{ steps: 1 }, { hidden: 4 }, { blocks: 64 }, { eps: 'auto' }, { eps: -3.5 }])
+      expect(train({ ...unsized, ...given }), JSON.stringify(given)).toMatchObject({
+        success: true,
+        data: [given],
+      });
+    // out of range, not whole, or not a number
+    for (const bad of [
+      { steps: 0 },
+      { steps: 1_000_001 },
+      { steps: 2.5 },
+      { hidden: 3 },
+      { hidden: 4097 },
+      { blocks: 0 },
+      { blocks: 65 },
+      { eps: 'tracking' },
+      { eps: Infinity },
+      { eps: NaN },
+      { steps: null },
+      { hidden: '128' },
+    ])
+      expect(train({ ...unsized, ...bad }).success, JSON.stringify(bad)).toBe(false);
+  });
 });
 
 describe('jobs and write grants', () => {

@@ -13,6 +13,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scoreDetector } from '../../src/main/engine/detector/scoreDetector';
 import { OnnxScorer } from '../../src/main/engine/export';
+import { decodeDetector } from '../../src/main/engine/model/cfdet';
+import { SCHEMA_VERSION } from '../../src/main/engine/store';
 import {
   exportRun,
   getRun,
@@ -74,7 +76,7 @@ const ids = Object.keys(expected.runs).map(Number);
 
 describe('a schema-v2 workspace (commit a551f79) after migration', () => {
   it('is at the current schema with every run, and every run reads as its kind', () => {
-    expect(ws.db.pragma('user_version', { simple: true })).toBe(3);
+    expect(ws.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(ws.integrityCheck()).toBe('ok');
     expect(
       ws.runs
@@ -148,7 +150,12 @@ describe('a schema-v2 workspace (commit a551f79) after migration', () => {
       old.picks.map((p) => [p.group, p.rank, p.itemId, p.score]),
     );
     expect(runThresholdOrNull(ws, id)).toEqual(old.threshold);
-    if (old.page) expect(scorePage(ws, id, { offset: 0, limit: 2000 })).toEqual(old.page);
+    // the same list; images carry the analyst's mark now (none in an old workspace)
+    if (old.page)
+      expect(scorePage(ws, id, { offset: 0, limit: 2000 })).toEqual({
+        ...old.page,
+        items: old.page.items.map((i) => ({ ...i, mark: null })),
+      });
     if (old.csv !== null) expect(runCsv(ws, id)).toBe(relocate(old.csv));
   });
 
@@ -183,9 +190,24 @@ describe('a schema-v2 workspace (commit a551f79) after migration', () => {
           await scorer.release();
         }
       }
+      // a .cfdet export is the stored detector plus the run's decision (threshold, held-out scores)
       const cfdet = path.join(dir, `run-${id}.cfdet`);
       exportRun(ws, id, 'cfdet', cfdet);
-      expect(fs.readFileSync(cfdet).equals(bytes)).toBe(true);
+      const exported = decodeDetector(fs.readFileSync(cfdet), cfdet);
+      const t = runThresholdOrNull(ws, id);
+      if (!t) expect(fs.readFileSync(cfdet).equals(bytes)).toBe(true);
+      else {
+        expect({ ...exported, threshold: undefined, calibration: undefined }).toEqual({
+          ...detector,
+          threshold: undefined,
+          calibration: undefined,
+        });
+        expect(exported.threshold).toEqual({
+          value: t.threshold,
+          targetFpr: t.targetFpr,
+          heldOutCount: t.heldOutCount,
+        });
+      }
     },
   );
 

@@ -95,6 +95,8 @@ describe('each front end advises on every coded error, with the real values', ()
     'workspace-foreign': 0,
     'workspace-newer': 0,
     'auto-eps-too-few-held-out': 0,
+    'run-not-retrainable': 0,
+    'no-feedback': 0,
   } satisfies Record<Exclude<ErrorCode, 'invalid-input'>, 0>);
 
   it.each(codes)('%s has a CLI hint and an app hint', (code) => {

@@ -94,11 +94,11 @@ function leBytes(v: Float32Array): Buffer {
 }
 
 describe('opening a workspace', () => {
-  it('creates folders, the v3 schema, WAL and foreign keys on a fresh file', () => {
+  it('creates folders, the current schema, WAL and foreign keys on a fresh file', () => {
     const ws = openWs('deep/er/ws.cfstudio');
     expect(fs.existsSync(path.join(dir, 'deep/er/ws.cfstudio'))).toBe(true);
-    expect(SCHEMA_VERSION).toBe(3);
-    expect(ws.db.pragma('user_version', { simple: true })).toBe(3);
+    expect(SCHEMA_VERSION).toBe(MIGRATIONS.at(-1)!.version);
+    expect(ws.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(ws.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(ws.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(ws.db.pragma('busy_timeout', { simple: true })).toBe(10000);
@@ -120,9 +120,9 @@ describe('opening a workspace', () => {
 
   it('migrate() reports from/to and is a no-op on a current file', () => {
     const db = rawDb('m.cfstudio');
-    expect(migrate(db)).toEqual({ from: 0, to: 3 });
-    expect(migrate(db)).toEqual({ from: 3, to: 3 });
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3]);
+    expect(migrate(db)).toEqual({ from: 0, to: SCHEMA_VERSION });
+    expect(migrate(db)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('keeps data across close and reopen', () => {
@@ -142,11 +142,11 @@ describe('opening a workspace', () => {
       () => openWs('new.cfstudio'),
       /newer CF Studio/,
       /v99/,
-      /knows v3/,
+      new RegExp(`knows v${SCHEMA_VERSION}`),
       /new\.cfstudio/,
     );
     expect(err.code).toBe('workspace-newer');
-    expect(err.data).toMatchObject({ version: 99, known: 3 });
+    expect(err.data).toMatchObject({ version: 99, known: SCHEMA_VERSION });
   });
 
   it('refuses a file that is not SQLite, and leaves it alone', () => {
@@ -270,7 +270,7 @@ describe('migration from schema v1', () => {
   it('migrates to the current schema keeping datasets, items, runs, losses, scores and models', () => {
     buildV1('v1.cfstudio');
     const ws = openWs('v1.cfstudio');
-    expect(ws.db.pragma('user_version', { simple: true })).toBe(3);
+    expect(ws.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(ws.integrityCheck()).toBe('ok');
     expect(ws.db.pragma('foreign_key_check')).toEqual([]);
 
@@ -333,11 +333,12 @@ describe('migration from schema v1', () => {
       metrics: { auroc: 0.93, evaluation: null, eps: null, contrastAboveEps: null, phases: [], notes: [] },
       timings: null,
       error: null,
+      progress: null,
     });
     expect(ws.runs.losses(1)).toEqual([
-      { step: 0, inlierNll: 5.5, contrastNll: 7.25 },
-      { step: 10, inlierNll: 3.5, contrastNll: 8 },
-      { step: 20, inlierNll: 2, contrastNll: null },
+      { step: 0, inlierNll: 5.5, contrastNll: 7.25, contrastAboveEps: null },
+      { step: 10, inlierNll: 3.5, contrastNll: 8, contrastAboveEps: null },
+      { step: 20, inlierNll: 2, contrastNll: null, contrastAboveEps: null },
     ]);
     expect(ws.scores.list(1)).toEqual([
       { itemId: 11, score: 4.25, datasetId: 1, relPath: 'dog/b.png', label: 'dog' },
@@ -742,10 +743,10 @@ describe('repositories', () => {
       { step: 0, inlierNll: 4.5, contrastNll: 6 },
       { step: 1, inlierNll: NaN, contrastNll: null },
     ]);
-    ws.runs.addLosses(c1, [{ step: 1, inlierNll: 3.25, contrastNll: 5.5 }]);
+    ws.runs.addLosses(c1, [{ step: 1, inlierNll: 3.25, contrastNll: 5.5, contrastAboveEps: 0.125 }]);
     expect(ws.runs.losses(c1)).toEqual([
-      { step: 0, inlierNll: 4.5, contrastNll: 6 },
-      { step: 1, inlierNll: 3.25, contrastNll: 5.5 },
+      { step: 0, inlierNll: 4.5, contrastNll: 6, contrastAboveEps: null },
+      { step: 1, inlierNll: 3.25, contrastNll: 5.5, contrastAboveEps: 0.125 },
     ]);
     ws.runs.addLosses(solo, [{ step: 0, inlierNll: NaN, contrastNll: null }]);
     expect(ws.runs.losses(solo)[0].inlierNll).toBeNaN();

@@ -12,6 +12,7 @@ import {
   removeDataset,
   type ExtractorInputSpec,
 } from '../engine/studio';
+import { formatResize } from '../engine/studio/extractors';
 import {
   dataArg,
   extractorArg,
@@ -23,6 +24,7 @@ import {
   withWorkspace,
   type WorkspaceOpts,
 } from './context';
+import { formatEta, statusLine } from './progress';
 import { textTable } from './textTable';
 
 export function cmdDatasetAdd(
@@ -96,18 +98,35 @@ export function cmdDatasetRemove(name: string, o: WorkspaceOpts) {
   });
 }
 
-export function cmdExtractorAdd(model: string, o: WorkspaceOpts & { name?: string; spec?: string }) {
+/** `model`: an .onnx file, or a catalog id or alias (downloaded with progress, checked against its sha256). */
+export function cmdExtractorAdd(
+  model: string,
+  o: WorkspaceOpts & { name?: string; spec?: string },
+  signal?: AbortSignal,
+) {
   return withWorkspace(o, async (ws) => {
-    const r = await registerExtractor(ws, model, { name: o.name, specFile: o.spec });
+    const line = statusLine(!!o.quiet);
+    const r = await registerExtractor(ws, model, {
+      name: o.name,
+      specFile: o.spec,
+      signal,
+      onDownload: (p) =>
+        line(
+          `[download ${model}] ${(p.received / 1e6).toFixed(1)}${p.total ? `/${(p.total / 1e6).toFixed(1)}` : ''} MB · ${(p.bytesPerSec / 1e6).toFixed(1)} MB/s · ETA ${formatEta(p.etaSeconds)}`,
+          p.total !== null && p.received === p.total,
+        ),
+    });
     for (const w of r.warnings) logger(o.quiet)(`note: ${w}`);
+    if (r.downloaded) out(`catalog entry ${r.downloaded.entryId}: ${r.downloaded.file} (sha256 verified)`);
     out(
-      `extractor "${r.extractor.name}": ${r.extractor.path}\n  input ${describeSpec(r.spec)} (spec from ${r.specSource}) → ${r.dim}-d features`,
+      `extractor "${r.extractor.name}": ${r.extractor.path}\n  input ${describeSpec(r.spec)} (spec from ${r.specSource}) → ${r.dim}-d features` +
+        `\n  features: ${r.outputNote}`,
     );
   });
 }
 
 export function describeSpec(s: ExtractorInputSpec): string {
-  return `${s.inputName} ${s.layout} ${s.width}×${s.height} ${s.channelOrder} ×${+s.scale.toPrecision(4)} mean [${s.mean.join(', ')}] std [${s.std.join(', ')}] ${s.resize}${s.l2Normalize ? ', output L2-normalized' : ''} → ${s.outputName}`;
+  return `${s.inputName} ${s.layout} ${s.width}×${s.height} ${s.channelOrder} ×${+s.scale.toPrecision(4)} mean [${s.mean.join(', ')}] std [${s.std.join(', ')}] ${formatResize(s)}${s.l2Normalize ? ', output L2-normalized' : ''} → ${s.outputName}`;
 }
 
 export function cmdExtractorList(o: WorkspaceOpts & { json?: boolean; catalog?: boolean }) {
@@ -116,7 +135,9 @@ export function cmdExtractorList(o: WorkspaceOpts & { json?: boolean; catalog?: 
       const cat = listCatalog();
       if (o.json) return out(JSON.stringify(cat, null, 2));
       for (const e of cat)
-        out(`${e.id}\t${e.name}\t${e.url ? 'downloadable' : 'local file only'}\t${e.notes ?? ''}`);
+        out(
+          `${e.id}${e.aliases.length ? ` (${e.aliases.join(', ')})` : ''}\t${e.name}\t${e.url ? `downloadable, ${e.bytes ? `${(e.bytes / 1e6).toFixed(1)} MB` : 'size unknown'}` : 'local file only'}\t${e.notes ?? ''}`,
+        );
       return;
     }
     const list = ws.extractors.list();

@@ -51,4 +51,8 @@ export const CLI_HINTS: HintTable = {
   'workspace-foreign': () => 'choose another --workspace file (a new path creates an empty workspace)',
   'workspace-newer': () => 'update CF Studio to open this workspace, or choose another --workspace file',
   'auto-eps-too-few-held-out': () => 'use a fixed ε (--eps 0) or more inlier rows',
+  'run-not-retrainable': () =>
+    'retrain a detector trained on workspace images (cfstudio runs list shows them)',
+  'no-feedback': (d) =>
+    `name the images: cfstudio retrain ${d.runId} --normal FILES|FOLDER --anomalous FILES|FOLDER`,
 };

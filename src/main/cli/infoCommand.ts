@@ -23,5 +23,11 @@ export async function cmdInfo(model: string | undefined, o: { json?: boolean }):
   ];
   for (const a of s.training.attempts)
     lines.push(`  ${a.ok ? '✓' : '✗'} ${a.name}${a.reason ? ` — ${a.reason}` : ''}`);
+  const ort = s.onnxRuntime;
+  lines.push(`ONNX Runtime device: ${ort.device} (tried in order: ${ort.tryOrder.join(', ')})`);
+  for (const p of ort.providers)
+    lines.push(
+      `  ${p.unavailable === null ? '✓' : '✗'} ${p.provider}${p.offered ? (p.bundled ? '' : ' (installed separately)') : ' (not in this build)'}${p.unavailable ? ` — ${p.unavailable}` : ''}`,
+    );
   out(lines.join('\n'));
 }

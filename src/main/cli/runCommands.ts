@@ -1,6 +1,7 @@
-/** `cfstudio runs list|show`: the recorded runs, as a table and in detail (with Figure 5 picks). */
-import { listRuns, runDetail, runThresholdOrNull, type RunSummary } from '../engine/studio';
+/** `cfstudio runs list|show|prototypes`: the recorded runs, as a table, in detail (with Figure 5 picks), and what a detector thinks is normal. */
+import { listRuns, runDetail, runPrototypes, runThresholdOrNull, type RunSummary } from '../engine/studio';
 import { out, pct, withWorkspace, type WorkspaceOpts } from './context';
+import { renderComparison } from './retrainCommand';
 import { textTable } from './textTable';
 
 function duration(s: number | null): string {
@@ -65,10 +66,26 @@ export function cmdRunsShow(id: number, o: WorkspaceOpts & { json?: boolean }) {
     const above = d.metrics?.contrastAboveEps;
     if (typeof above === 'number')
       out(`contrast points above ε at the end of training: ${(above * 100).toFixed(1)} %`);
+    if (d.decision)
+      out(
+        `AUPR ${pct(d.decision.aupr)} · FPR at 95 % TPR ${pct(d.decision.fprAt95Tpr)}` +
+          (d.decision.atThreshold
+            ? ` · at the threshold: precision ${pct(d.decision.atThreshold.precision)}, recall ${pct(d.decision.atThreshold.recall)}, F1 ${pct(d.decision.atThreshold.f1)}`
+            : ''),
+      );
     if (d.threshold)
       out(
         `threshold ${d.threshold.threshold.toPrecision(6)} at ${pct(d.threshold.targetFpr)} % target FPR: ${d.threshold.flagged} of ${d.scored} flagged`,
       );
+    if (d.live)
+      out(
+        `running: ${d.live.phase} ${d.live.done}/${d.live.total}${d.live.etaSeconds !== null ? ` · ETA ${Math.ceil(d.live.etaSeconds)} s` : ''}${typeof d.live.contrastAboveEps === 'number' ? ` · contrast above ε ${pct(d.live.contrastAboveEps)} %` : ''} (as of ${d.live.updated})`,
+      );
+    if (d.marks.normal + d.marks.anomaly)
+      out(
+        `marked: ${d.marks.normal} normal, ${d.marks.anomaly} anomaly (retrain with: cfstudio retrain ${d.id})`,
+      );
+    if (d.retrain) out(`retrained from run ${d.retrain.fromRunId}:\n${renderComparison(d.retrain)}`);
     if (d.picks.length) {
       out('Figure 5 picks (score, file):');
       const titles = {
@@ -85,5 +102,27 @@ export function cmdRunsShow(id: number, o: WorkspaceOpts & { json?: boolean }) {
       out(
         `${d.kind === 'protocol' ? 'runs in this evaluation' : 'score runs of this detector'}: ${d.children.join(', ')}`,
       );
+  });
+}
+
+export function cmdRunsPrototypes(
+  id: number,
+  o: WorkspaceOpts & { count?: number; temperature?: number; json?: boolean },
+) {
+  return withWorkspace(o, async (ws) => {
+    const r = await runPrototypes(ws, id, { count: o.count, temperature: o.temperature });
+    if (o.json) return out(JSON.stringify(r, null, 2));
+    out(
+      `${r.prototypes.length} samples of run ${r.runId}'s flow (z ~ N(0, ${r.temperature}²·I)), each with its nearest real images:`,
+    );
+    for (const [i, p] of r.prototypes.entries())
+      out(
+        `  #${i + 1} log p ${p.logProb.toFixed(1)}: ${p.nearest.map((n) => `${n.role} ${n.relPath} (${n.distance.toFixed(3)})`).join(', ')}`,
+      );
+    if (r.heldOutMedianLogProb !== null)
+      out(`median log p of the held-out inliers: ${r.heldOutMedianLogProb.toFixed(1)}`);
+    out(
+      `nearest image is an inlier for ${pct(r.nearestInlierShare)} % of the samples (chance: ${pct(r.chance)} %)`,
+    );
   });
 }

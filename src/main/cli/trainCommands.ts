@@ -4,17 +4,22 @@
  */
 import {
   detectorSummary,
+  exportRun,
   flowTrainingBackend,
   methodInfo,
   METHOD_LABELS,
   readDetectorFile,
-  saveDetectorFile,
   scoreTable,
   scoreWithDetector,
   scoreWithRun,
   selectionLabel,
-  trainDetector,
+  setThreshold,
+  trainDetectorInWorker,
   trainOnTable,
+  decisionFor,
+  detectorWithDecision,
+  runDetector,
+  type DecisionAsk,
   type RankedScore,
   type StudioProgress,
 } from '../engine/studio';
@@ -37,12 +42,16 @@ import { progressPrinter } from './progress';
 export function studioProgress(quiet?: boolean): (p: StudioProgress) => void {
   const extract = extractProgress(quiet);
   const train = progressPrinter(!!quiet);
-  return (p) => (p.kind === 'extract' ? extract(p.selection, p.p) : train(p.p));
+  return (p) => {
+    if (p.kind === 'extract') extract(p.selection, p.p);
+    else if (p.kind === 'train') train(p.p);
+  };
 }
 
 export function cmdTrainImages(
   o: ModelOpts &
-    WorkspaceOpts & { inliers: string; contrast?: string; out: string; extractor?: string; json?: boolean },
+    WorkspaceOpts &
+    DecisionAsk & { inliers: string; contrast?: string; out: string; extractor?: string; json?: boolean },
   signal: AbortSignal,
 ) {
   return withWorkspace(o, async (ws) => {
@@ -56,13 +65,17 @@ export function cmdTrainImages(
           : await dataArg(ws, o.contrast, 'contrast', { quiet: o.quiet, signal });
     const extractor = await extractorArg(ws, o.extractor, { quiet: o.quiet, signal });
     if (methodInfo(o.method).flow) log(`backend: ${(await flowTrainingBackend()).name}`);
-    const r = await trainDetector(
-      ws,
+    // in a worker thread: this one keeps the progress display and Ctrl-C responsive
+    const r = await trainDetectorInWorker(
+      ws.file,
       { method: o.method, inliers, contrast, test: null, extractor, options: trainOptionsOf(o) },
       { signal, onProgress: studioProgress(o.quiet) },
     );
     for (const n of r.notes) log(`note: ${n}`);
-    saveDetectorFile(r.detector, o.out);
+    const fpr = o.fpr ?? o.contamination;
+    if (fpr !== undefined) r.threshold = setThreshold(ws, r.runId, fpr);
+    // the run's detector with its threshold and held-out scores
+    exportRun(ws, r.runId, 'cfdet', o.out);
     const m = r.metrics;
     if (o.json)
       return out(
@@ -130,52 +143,68 @@ export async function cmdTrainTable(
   out(`saved ${METHOD_LABELS[o.method]} detector to ${o.out} (${r.detector.meta.seconds.toFixed(1)} s)`);
 }
 
-/** The ranked list of a score as CSV: rank, score, log_prob, path, label. */
-function rankedCsv(ranked: readonly RankedScore[]): string {
+/** The ranked list of a score as CSV: rank, score, log_prob, [is_anomaly,] path, label. */
+function rankedCsv(ranked: readonly RankedScore[], threshold: number | null): string {
   return toCsv(
-    ['rank', 'score', 'log_prob', 'path', 'label'],
-    ranked.map((r) => [r.rank, r.score, r.logProb, r.path, r.item.label]),
+    ['rank', 'score', 'log_prob', ...(threshold !== null ? ['is_anomaly'] : []), 'path', 'label'],
+    ranked.map((r) => [
+      r.rank,
+      r.score,
+      r.logProb,
+      ...(threshold !== null ? [r.score >= threshold] : []),
+      r.path,
+      r.item.label,
+    ]),
   );
 }
 
 export function cmdScoreImages(
-  o: WorkspaceOpts & { model?: string; run?: number; input: string; out: string; top?: number },
+  o: WorkspaceOpts & DecisionAsk & { model?: string; run?: number; input: string; out: string; top?: number },
   signal: AbortSignal,
 ) {
   return withWorkspace(o, async (ws) => {
     const sel = await dataArg(ws, o.input, 'input', { quiet: o.quiet, signal });
     const hooks = { signal, onProgress: studioProgress(o.quiet) };
     let ranked: RankedScore[];
-    let method: string;
+    let detector;
     let recorded = '';
     if (o.run !== undefined) {
       const r = await scoreWithRun(ws, o.run, sel, hooks);
       ranked = r.ranked;
-      method = ws.runs.get(r.detectorRunId)!.method;
-      recorded = ` · recorded as run ${r.runId}${r.threshold !== null ? `, ${r.ranked.filter((x) => x.score >= r.threshold!).length} flagged at run ${r.detectorRunId}'s threshold` : ''}`;
+      // the detector as the run decides with it (its threshold and held-out scores)
+      detector = detectorWithDecision(ws, r.detectorRunId, runDetector(ws, r.detectorRunId).detector);
+      recorded = ` · recorded as run ${r.runId}`;
     } else {
-      const { detector } = readDetectorFile(o.model!);
+      detector = readDetectorFile(o.model!).detector;
       ranked = (await scoreWithDetector(ws, detector, o.model!, sel, hooks)).ranked;
-      method = detector.method;
     }
-    writeFileAtomic(o.out, rankedCsv(ranked));
-    const label = method in METHOD_LABELS ? METHOD_LABELS[method as keyof typeof METHOD_LABELS] : method;
-    out(
-      `scored ${ranked.length} images of ${selectionLabel(sel)} with ${label} → ${o.out} (most anomalous first)${recorded}`,
+    const decision = decisionFor(
+      detector,
+      o,
+      ranked.map((r) => r.score),
     );
+    writeFileAtomic(o.out, rankedCsv(ranked, decision?.threshold ?? null));
+    out(
+      `scored ${ranked.length} images of ${selectionLabel(sel)} with ${METHOD_LABELS[detector.method]} → ${o.out} (most anomalous first)${recorded}`,
+    );
+    if (decision)
+      out(
+        `${ranked.filter((r) => r.score >= decision.threshold).length} flagged (is_anomaly) at ${decision.threshold.toPrecision(6)}: ${decision.rule}`,
+      );
     for (const r of ranked.slice(0, o.top ?? 5)) out(`  ${r.score.toFixed(3)}  ${r.item.relPath}`);
   });
 }
 
-export async function cmdScoreTable(o: {
-  model: string;
-  input: string;
-  out: string;
-  labelColumn?: string;
-}): Promise<void> {
+export async function cmdScoreTable(
+  o: DecisionAsk & { model: string; input: string; out: string; labelColumn?: string },
+): Promise<void> {
   const r = await scoreTable(o);
   out(
     `scored ${r.rows} rows with ${METHOD_LABELS[r.method]} → ${r.out}` +
       (r.auroc !== null ? ` · AUROC ${(r.auroc * 100).toFixed(1)}` : ''),
   );
+  if (r.decision)
+    out(
+      `${r.decision.flagged} flagged (is_anomaly) at ${r.decision.threshold.toPrecision(6)}: ${r.decision.rule}`,
+    );
 }

@@ -14,27 +14,24 @@ import {
   checkTrainRequest,
   datasetDetail,
   datasetItems,
-  exportRun,
   extractorById,
   flowTrainingBackend,
   getRun,
-  itemDetail,
   itemThumbnail,
   listDatasets,
   listExtractors,
   listRuns,
   METHOD_INFO,
   openWorkspace,
+  providerReport,
   registerExtractor,
   removeDataset,
-  removeRun,
-  runDetail,
-  scorePage,
-  scoreWithRun,
+  retrainInWorker,
+  RunViewsClient,
+  scoreWithRunInWorker,
   selectionOf,
-  setThreshold,
   extractorInfo,
-  trainDetector,
+  trainDetectorInWorker,
   type StudioProgress,
   type Workspace,
 } from '../engine/studio';
@@ -75,6 +72,10 @@ type HandlerTable = { [C in IpcInvokeChannel]: Handler<C> };
 
 /** A use case's extraction and training progress as job events. */
 function reportProgress(ctx: JobContext, p: StudioProgress, backend?: string): void {
+  if (p.kind === 'run') {
+    ctx.run(p.runId);
+    return;
+  }
   if (p.kind === 'extract') {
     ctx.progress({
       phase: `extract ${p.selection}`,
@@ -96,20 +97,33 @@ function reportProgress(ctx: JobContext, p: StudioProgress, backend?: string): v
     inlierNll: t.inlierNll,
     contrastNll,
     heldOutNll: t.heldOutNll,
+    contrastAboveEps: contrastNll === null ? null : t.contrastAboveEps,
     backend,
   });
-  ctx.loss({ step: t.step, inlierNll: t.inlierNll, contrastNll });
+  ctx.loss({
+    step: t.step,
+    inlierNll: t.inlierNll,
+    contrastNll,
+    contrastAboveEps: contrastNll === null ? null : t.contrastAboveEps,
+  });
+}
+
+function deviceView(): AppInfo['device'] {
+  const r = providerReport();
+  return { selected: r.device, tryOrder: r.tryOrder, providers: r.providers };
 }
 
 export class StudioHandlers {
   readonly ws: Workspace;
   readonly grants = new PathGrants();
   readonly jobs: JobRegistry;
+  private readonly views: RunViewsClient;
   private readonly table: HandlerTable;
 
   constructor(private readonly o: HandlerOptions) {
     this.ws = openWorkspace(o.workspaceFile);
     this.jobs = new JobRegistry(o.emit);
+    this.views = new RunViewsClient(o.workspaceFile);
     // dataset roots of the workspace were picked by the user earlier
     for (const d of listDatasets(this.ws)) this.grants.grantRead(d.root);
     this.table = this.buildTable();
@@ -138,6 +152,7 @@ export class StudioHandlers {
 
   async close(): Promise<void> {
     await this.jobs.cancelAll();
+    await this.views.close();
     this.ws.close();
   }
 
@@ -153,7 +168,13 @@ export class StudioHandlers {
         workspace: ws.file,
         shell: o.shell,
         trainBackend: await trainBackend(),
+        device: deviceView(),
       }),
+      'app:setDevice': ({ device }) => {
+        // worker threads started from now on inherit it (extraction, training, scoring jobs)
+        process.env.CFSTUDIO_DEVICE = device;
+        return deviceView();
+      },
       'dialog:pickFolder': async (a) => {
         const p = await o.dialogs.pickFolder(a);
         if (p) this.grants.grantRead(p);
@@ -201,8 +222,10 @@ export class StudioHandlers {
         });
       },
       'datasets:items': ({ id, offset, limit, label }) => datasetItems(ws, id, { offset, limit, label }),
-      'datasets:remove': ({ id }) => {
+      'datasets:remove': async ({ id }) => {
         removeDataset(ws, id);
+        // the runs' ranked lists lose this dataset's items
+        await this.views.invalidate();
       },
       'extractors:list': () => listExtractors(ws).map(extractorView),
       'extractors:import': async ({ path: file, name, spec }) => {
@@ -229,7 +252,7 @@ export class StudioHandlers {
         checkTrainRequest(request);
         return this.jobs.start('train', async (ctx) => {
           const backend = (await trainBackend())?.name;
-          const r = await trainDetector(ws, request, {
+          const r = await trainDetectorInWorker(ws.file, request, {
             signal: ctx.signal,
             onProgress: (p) => reportProgress(ctx, p, backend),
           });
@@ -240,7 +263,7 @@ export class StudioHandlers {
         const sel = selectionOf(ws, { datasetId, labels: null }, 'score');
         getRun(ws, runId);
         return this.jobs.start('score', async (ctx) => {
-          const r = await scoreWithRun(ws, runId, sel, {
+          const r = await scoreWithRunInWorker(ws.file, runId, sel, {
             signal: ctx.signal,
             onProgress: (p) => reportProgress(ctx, p),
           });
@@ -248,17 +271,31 @@ export class StudioHandlers {
         });
       },
       'runs:list': () => listRuns(ws).map(runSummaryView),
-      'runs:get': ({ id }) => runDetailView(runDetail(ws, id)),
-      'runs:scores': ({ id, offset, limit, group }) => scorePage(ws, id, { offset, limit, group }),
-      'runs:item': ({ runId, itemId, neighbors }) => itemDetail(ws, runId, itemId, neighbors),
-      'runs:setThreshold': ({ runId, targetFpr }) => setThreshold(ws, runId, targetFpr),
-      'runs:remove': ({ id }) => removeRun(ws, id),
+      // the run views are built in a worker thread (ranked lists, histograms, neighbours)
+      'runs:get': async ({ id }) => runDetailView(await this.views.runDetail(id)),
+      'runs:scores': ({ id, offset, limit, group }) => this.views.scorePage(id, { offset, limit, group }),
+      'runs:item': ({ runId, itemId, neighbors }) => this.views.itemDetail(runId, itemId, neighbors),
+      'runs:setThreshold': ({ runId, targetFpr }) => this.views.setThreshold(runId, targetFpr),
+      'runs:remove': ({ id }) => this.views.removeRun(id),
+      'runs:mark': ({ runId, itemIds, mark }) => this.views.markItems(runId, itemIds, mark),
+      'runs:prototypes': ({ runId, count }) => this.views.prototypes(runId, count),
+      'runs:retrain': ({ runId, anomalyShare }) => {
+        getRun(ws, runId);
+        return this.jobs.start('train', async (ctx) => {
+          const r = await retrainInWorker(
+            ws.file,
+            { runId, anomalyShare },
+            { signal: ctx.signal, onProgress: (p) => reportProgress(ctx, p) },
+          );
+          return { kind: 'train', runId: r.runId };
+        });
+      },
       'runs:export': ({ runId, format, path: out }) => {
         const file = this.grants.checkWrite(out, 'export');
         getRun(ws, runId);
         return this.jobs.start('export', async (ctx) => {
           ctx.progress({ phase: `export ${format}`, done: 0, total: 1, rate: 0, etaSeconds: null });
-          const r = exportRun(ws, runId, format, file);
+          const r = await this.views.exportRun(runId, format, file);
           return { kind: 'export', path: r.path, bytes: r.bytes };
         });
       },

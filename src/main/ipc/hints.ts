@@ -40,4 +40,7 @@ export const APP_HINTS: HintTable = {
   'workspace-foreign': () => 'choose another workspace file (a new path creates an empty workspace)',
   'workspace-newer': () => 'update CF Studio to open this workspace, or choose another workspace file',
   'auto-eps-too-few-held-out': () => 'use a fixed ε (0) or more inlier images',
+  'run-not-retrainable': () => 'retrain a detector that was trained in this workspace',
+  'no-feedback': () =>
+    'mark false alarms with N and confirmed anomalies with A in the gallery (or in an image’s detail), then retrain',
 };

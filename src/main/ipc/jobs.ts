@@ -4,6 +4,11 @@
  * 100 ms, so a fast loop cannot flood the renderer), loss points, then exactly one of
  * done / failed / cancelled. The heavy parts already run in worker threads (extraction,
  * training); the main thread only forwards.
+ *
+ * At most MAX_RUNNING_JOBS run at once; one more is refused with a UserError rather than queued:
+ * a queue would hold every request a (compromised or looping) renderer sends, unbounded, and
+ * show jobs that never start, while a refusal keeps memory and CPU bounded and tells the user
+ * why (each job already spreads over worker threads and cores).
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiError, JobEvent, JobKind, JobProgress, JobResult, LossPoint } from '../../shared/ipc';
@@ -14,9 +19,14 @@ export interface JobContext {
   signal: AbortSignal;
   progress(p: JobProgress): void;
   loss(point: LossPoint): void;
+  /** the job's run is recorded */
+  run(runId: number): void;
 }
 
 const PROGRESS_INTERVAL_MS = 100;
+
+/** Jobs that may run at once (scan, extraction + training, scoring, export). */
+export const MAX_RUNNING_JOBS = 4;
 
 /** What the renderer sees of an error: message + hint for user errors, a short note for bugs. */
 export function toApiError(e: unknown): ApiError {
@@ -39,9 +49,16 @@ export class JobRegistry {
   constructor(
     private readonly emit: (e: JobEvent) => void,
     private readonly log: (msg: string) => void = (m) => console.error(m),
+    private readonly maxRunning = MAX_RUNNING_JOBS,
   ) {}
 
+  /** Starts `work` as a job; throws a UserError when `maxRunning` jobs are running already. */
   start(kind: JobKind, work: (ctx: JobContext) => Promise<JobResult>): { jobId: string } {
+    if (this.running.size >= this.maxRunning)
+      throw new UserError(
+        `${kind}: ${this.running.size} jobs are running already, the most CF Studio runs at once`,
+        'wait for one of them to finish, or cancel one, then try again',
+      );
     const jobId = randomUUID();
     const controller = new AbortController();
     this.running.set(jobId, controller);
@@ -55,6 +72,7 @@ export class JobRegistry {
         this.emit({ jobId, kind, type: 'progress', progress });
       },
       loss: (point) => this.emit({ jobId, kind, type: 'loss', point }),
+      run: (runId) => this.emit({ jobId, kind, type: 'run', runId }),
     };
     // start on the next tick so the caller has the job id before the first event
     setImmediate(() => {

@@ -78,6 +78,7 @@ export function runSummaryView(r: RunSummary): RunSummaryView {
     test: r.test,
     eps: r.eps,
     auroc: r.auroc,
+    aupr: r.aupr,
     meanAuroc: r.meanAuroc,
     trainSeconds: r.trainSeconds,
     backend: r.backend,
@@ -109,5 +110,11 @@ export function runDetailView(d: RunDetail): RunDetailView {
     threshold: d.threshold,
     scored: d.scored,
     children: d.children,
+    live: d.live,
+    marks: d.marks,
+    feedback: d.feedback,
+    retrain: d.retrain,
+    decision: d.decision,
+    distributions: d.distributions,
   };
 }

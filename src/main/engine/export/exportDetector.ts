@@ -256,8 +256,9 @@ function prepareExtractor(
   };
 }
 
-/** The thresholds a detector carries, with the false-positive rate each was picked at (none today). */
+/** The threshold a detector carries (`threshold`, or the older `thresholds` list), with the FPR it was picked at. */
 function thresholdsOf(det: Detector): { value: number; fpr: number }[] {
+  if (det.threshold) return [{ value: det.threshold.value, fpr: det.threshold.targetFpr }];
   const t = (det as { thresholds?: { value: number; fpr: number }[] }).thresholds;
   return Array.isArray(t) ? t : [];
 }
@@ -279,7 +280,7 @@ function metadataOf(
     'cfstudio.score': ratio
       ? 'score = log q(x) − log p(x) (Flow-ratio); higher = more anomalous'
       : 'score = −log p(x); higher = more anomalous',
-    'cfstudio.outputs': 'score [N] float32; log_prob [N] float32 = log p(x) of the inlier flow',
+    'cfstudio.outputs': `score [N] float32; log_prob [N] float32 = log p(x) of the inlier flow${thresholds.length ? '; is_anomaly [N] bool = score ≥ cfstudio.threshold' : ''}`,
     'cfstudio.epsilon': det.eps ? String(det.eps.value) : 'none',
     'cfstudio.epsilon_mode': det.eps ? det.eps.mode : 'none',
     'cfstudio.threshold': thresholds.length
@@ -343,6 +344,30 @@ export function exportDetectorOnnx(det: Detector, opts: ExportOnnxOptions): Expo
   emitIrGraph(e, graph, { bind, outputNames: { score: 'score', 'p.logp': 'log_prob' } });
 
   const outputs = [floatValueInfo('score', [batch]), floatValueInfo('log_prob', [batch])];
+  // with a decision threshold: is_anomaly = score ≥ threshold (the first threshold when several)
+  const [decision] = thresholdsOf(det);
+  if (decision) {
+    e.initializers.push(floatTensor('cf/threshold', [], new Float32Array([decision.value])));
+    e.nodes.push(
+      onnx.NodeProto.create({
+        opType: 'GreaterOrEqual',
+        name: 'cf/is_anomaly',
+        input: ['score', 'cf/threshold'],
+        output: ['is_anomaly'],
+      }),
+    );
+    outputs.push(
+      onnx.ValueInfoProto.create({
+        name: 'is_anomaly',
+        type: {
+          tensorType: {
+            elemType: onnx.TensorProto.DataType.BOOL,
+            shape: { dim: [typeof batch === 'number' ? { dimValue: batch } : { dimParam: batch }] },
+          },
+        },
+      }),
+    );
+  }
   const metadata = metadataOf(det, opts, input, fused);
   const g = fused
     ? fused.graph
@@ -360,7 +385,7 @@ export function exportDetectorOnnx(det: Detector, opts: ExportOnnxOptions): Expo
     irVersion: Math.max(IR_VERSION, fused ? toNumber(fused.model.irVersion as Int64) : 0),
     producerName: 'cfstudio',
     producerVersion: opts.appVersion,
-    docString: `CF Studio ${METHOD_LABELS[det.method]} anomaly scorer: ${input.name} → score, log_prob. See metadata_props (cfstudio.*).`,
+    docString: `CF Studio ${METHOD_LABELS[det.method]} anomaly scorer: ${input.name} → score, log_prob${decision ? ', is_anomaly' : ''}. See metadata_props (cfstudio.*).`,
     opsetImport,
     graph: g,
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),

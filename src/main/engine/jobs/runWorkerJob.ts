@@ -15,16 +15,21 @@ export interface WorkerJobOptions<P> {
   signal?: AbortSignal;
   /** the worker entry file; defaults to `<entry>.ts|.js` next to this file */
   workerFile?: string;
+  /** from source: the folder of `<entry>.ts` when it is not this one (bundled, entries sit side by side) */
+  sourceDir?: string;
 }
 
 /** Where a worker entry lives: .ts from source (via a tsx bootstrap), .js when bundled. */
-function workerLocation(entry: string): { file: string; workerData?: { tsEntry: string } } {
+export function workerLocation(
+  entry: string,
+  sourceDir?: string,
+): { file: string; workerData?: { tsEntry: string } } {
   const here = fileURLToPath(import.meta.url);
   const dir = path.dirname(here);
   if (here.endsWith('.ts')) {
     // running from source (CLI via tsx, tests): a bootstrap registers tsx inside the worker
     // (Node 20 workers do not take loader hooks from --import in execArgv)
-    const tsEntry = pathToFileURL(path.join(dir, `${entry}.ts`)).href;
+    const tsEntry = pathToFileURL(path.join(sourceDir ?? dir, `${entry}.ts`)).href;
     return { file: path.join(dir, 'tsWorkerBoot.mjs'), workerData: { tsEntry } };
   }
   return { file: path.join(dir, `${entry}.js`) };
@@ -40,7 +45,7 @@ export function runWorkerJob<I, P, R>(
   input: I,
   opts: WorkerJobOptions<P> = {},
 ): Promise<R> {
-  const w = opts.workerFile ? { file: opts.workerFile } : workerLocation(entry);
+  const w = opts.workerFile ? { file: opts.workerFile } : workerLocation(entry, opts.sourceDir);
   return new Promise<R>((resolve, reject) => {
     if (opts.signal?.aborted) {
       reject(new CancelledError(what));

@@ -17,5 +17,7 @@ export type { LossRow, NewRun, RunFinish, RunOfKind, RunRow, RunStatus } from '.
 export * from './runRecords';
 export { ScoreRepo } from './repos/scores';
 export type { PickGroup, PickInput, PickRow, ScoreInput, ScoreRow } from './repos/scores';
+export { FeedbackRepo } from './repos/feedback';
+export type { FeedbackMark, FeedbackRow } from './repos/feedback';
 export { ModelRepo } from './repos/models';
 export type { ModelInput, ModelRow } from './repos/models';

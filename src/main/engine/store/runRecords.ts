@@ -67,10 +67,12 @@ export const ImportConfigSchema = z.strictObject({
 // ---------------------------------------------------------------- metrics
 
 export const EpsInfoSchema = z.object({
-  mode: z.enum(['fixed', 'auto']),
+  mode: z.enum(['fixed', 'auto', 'tracking']),
   value: finite,
   quantile: finite.optional(),
   offset: finite.optional(),
+  margin: finite.optional(),
+  minContrastShare: finite.optional(),
   heldOutQuantileLogp: maybeNumber.optional(),
   contrastAboveEps: maybeNumber.optional(),
 });
@@ -99,10 +101,45 @@ export const PhaseMetricsSchema = z.strictObject({
 /** The threshold the user picked: a target false-positive rate on the held-out inliers. */
 export const StoredThresholdSchema = z.strictObject({ threshold: finite, targetFpr: finite });
 
+/** How a retrained run compares with the run it was retrained from (studio/retrain.ts). */
+const RetrainSideSchema = z.strictObject({
+  threshold: z.number(),
+  /** evaluation images (held-out inliers left out) at or above the threshold */
+  flagged: z.number().int(),
+  auroc: maybeNumber,
+  perGroup: z.record(z.string(), maybeNumber),
+});
+export const RetrainComparisonSchema = z.strictObject({
+  fromRunId: id,
+  targetFpr: finite,
+  normals: z.number().int(),
+  anomalies: z.number().int(),
+  /** how many times each confirmed anomaly was repeated in the contrast set */
+  anomalyCopies: z.number().int(),
+  /** images of the common evaluation set */
+  evaluated: z.number().int(),
+  before: RetrainSideSchema,
+  after: RetrainSideSchema,
+  moved: z.array(
+    z.strictObject({
+      itemId: id,
+      relPath: z.string(),
+      mark: z.enum(['normal', 'anomaly']),
+      before: z.number(),
+      after: z.number(),
+      flaggedBefore: z.boolean(),
+      flaggedAfter: z.boolean(),
+    }),
+  ),
+});
+export type RetrainComparison = z.infer<typeof RetrainComparisonSchema>;
+
 export const TrainMetricsSchema = z.strictObject({
   /** null for runs that did not hold out inliers (older CLI runs, protocol runs) */
   evaluation: EvaluationInfoSchema.nullable(),
   auroc: maybeNumber.optional(),
+  aupr: maybeNumber.optional(),
+  fprAt95Tpr: maybeNumber.optional(),
   perGroup: z.record(z.string(), maybeNumber).optional(),
   nInlier: z.number().int().optional(),
   nAnomaly: z.number().int().optional(),
@@ -111,6 +148,8 @@ export const TrainMetricsSchema = z.strictObject({
   phases: z.array(PhaseMetricsSchema),
   notes: z.array(z.string()),
   threshold: StoredThresholdSchema.optional(),
+  /** a run retrained with feedback: the comparison with the run it came from */
+  retrain: RetrainComparisonSchema.optional(),
 });
 export type TrainMetrics = z.infer<typeof TrainMetricsSchema>;
 
@@ -153,3 +192,19 @@ export type RunMetricsOf<K extends RunKind> = z.infer<(typeof RUN_SCHEMAS)[K]['m
 export function jsonSafe<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
+
+/** A running run's latest progress (runs.progress), written ~1/s by the process that trains it. */
+export const RunProgressSchema = z.object({
+  /** e.g. 'extract photos', 'train cf' */
+  phase: z.string(),
+  done: z.number(),
+  total: z.number(),
+  /** items or steps per second */
+  rate: z.number().nullable(),
+  etaSeconds: z.number().nullable(),
+  /** CF: share of the contrast batch above ε at the latest step */
+  contrastAboveEps: z.number().nullable().optional(),
+  /** ISO time of the update (a stale one means the process died) */
+  updated: z.string(),
+});
+export type RunProgress = z.infer<typeof RunProgressSchema>;

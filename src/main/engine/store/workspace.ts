@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { openDatabase, type OpenOptions } from './db';
 import { DatasetRepo } from './repos/datasets';
 import { ExtractorRepo } from './repos/extractors';
+import { FeedbackRepo } from './repos/feedback';
 import { FeatureRepo } from './repos/features';
 import { ItemRepo } from './repos/items';
 import { ModelRepo } from './repos/models';
@@ -20,6 +21,7 @@ export class Workspace {
   readonly runs: RunRepo;
   readonly scores: ScoreRepo;
   readonly models: ModelRepo;
+  readonly feedback: FeedbackRepo;
 
   private constructor(
     readonly file: string,
@@ -32,6 +34,7 @@ export class Workspace {
     this.runs = new RunRepo(db);
     this.scores = new ScoreRepo(db);
     this.models = new ModelRepo(db);
+    this.feedback = new FeedbackRepo(db);
   }
 
   /** Open (creating and migrating as needed) the workspace at `file`. */

@@ -6,6 +6,7 @@
 import { scoreDetector } from '../detector/scoreDetector';
 import type { Detector } from '../detector/types';
 import { auroc } from '../eval/auroc';
+import { averagePrecision, fprAtTpr } from '../eval/decisionMetrics';
 import { fig5Picks, type Pick } from '../eval/fig5Picks';
 import type { ItemRow, Workspace } from '../store';
 import type { Matrix } from '../util/matrix';
@@ -21,6 +22,10 @@ export interface TestSet {
 
 export interface EvalMetrics {
   auroc: number;
+  /** average precision (area under the precision-recall curve) */
+  aupr: number;
+  /** false-positive rate at 95 % true-positive rate */
+  fprAt95Tpr: number;
   perGroup: Record<string, number>;
   nInlier: number;
   nAnomaly: number;
@@ -52,6 +57,8 @@ export async function evaluateRun(
   }
   const metrics: EvalMetrics = {
     auroc: auroc(score, test.isAnomaly),
+    aupr: averagePrecision(score, test.isAnomaly),
+    fprAt95Tpr: fprAtTpr(score, test.isAnomaly, 0.95),
     perGroup,
     nInlier: score.length - nAnomaly,
     nAnomaly,

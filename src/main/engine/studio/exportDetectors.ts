@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Detector } from '../detector/types';
 import { exportDetectorOnnx, type ExportOnnxResult } from '../export';
-import { saveDetector } from '../model/cfdet';
+import { encodeDetector } from '../model/cfdet';
 import type { Workspace } from '../store';
 import { toCsv } from '../util/csv';
 import { UserError, userError } from '../util/errors';
@@ -18,7 +18,7 @@ import { getRun, runDetector } from './detectorOfRun';
 import { extractorForDetector } from './extractors';
 import { readDetectorFile } from './importDetector';
 import { rankedRun } from './rankedRun';
-import { runThresholdOrNull } from './threshold';
+import { detectorWithDecision, runThresholdOrNull } from './threshold';
 
 export type ExportFormat = 'cfdet' | 'onnx' | 'csv';
 
@@ -89,7 +89,6 @@ function writeDetector(
   format: 'cfdet' | 'onnx',
   out: string,
   o: ExportOptions,
-  threshold: { value: number; fpr: number } | null,
 ): ExportOutcome {
   if (o.withExtractor && format !== 'onnx')
     throw new UserError(
@@ -101,8 +100,7 @@ function writeDetector(
     return { path: out, format, bytes: cfdetBytes.length, source, method: det.method, onnx: null };
   }
   const extractor = o.withExtractor ? extractorModel(ws, det, o.extractor, source) : undefined;
-  const withThreshold = threshold ? ({ ...det, thresholds: [threshold] } as Detector) : det;
-  const r = exportDetectorOnnx(withThreshold, { appVersion: appVersion(), source, extractor });
+  const r = exportDetectorOnnx(det, { appVersion: appVersion(), source, extractor });
   writeFileAtomic(out, r.bytes);
   return {
     path: out,
@@ -129,18 +127,10 @@ export function exportRun(
     writeFileAtomic(out, text);
     return { path: out, format, bytes: Buffer.byteLength(text), source, method: run.method, onnx: null };
   }
-  const { detector, bytes } = runDetector(ws, runId);
-  const t = runThresholdOrNull(ws, runId);
-  return writeDetector(
-    ws,
-    detector,
-    bytes,
-    source,
-    format,
-    out,
-    o,
-    t ? { value: t.threshold, fpr: t.targetFpr } : null,
-  );
+  const { detector } = runDetector(ws, runId);
+  // the run's decision travels with its detector: threshold and held-out scores, in both formats
+  const decided = detectorWithDecision(ws, runId, detector);
+  return writeDetector(ws, decided, encodeDetector(decided), source, format, out, o);
 }
 
 /** Writes a detector file as .cfdet (a copy) or ONNX; `ws` finds its extractor when fused. */
@@ -152,10 +142,5 @@ export function exportDetectorFile(
   o: ExportOptions = {},
 ): ExportOutcome {
   const { detector, bytes } = readDetectorFile(file);
-  return writeDetector(ws, detector, bytes, file, format, out, o, null);
-}
-
-/** Writes a detector (e.g. one just trained) to a .cfdet file, atomically. */
-export function saveDetectorFile(det: Detector, file: string): void {
-  saveDetector(det, file);
+  return writeDetector(ws, detector, bytes, file, format, out, o);
 }

@@ -6,7 +6,8 @@
  */
 export { openWorkspace, defaultWorkspacePath, type Workspace } from './workspace';
 
-// methods and settings
+// devices, methods and settings
+export { DEVICES, isDevice, providerReport, type Device, type ProviderReport } from '../backend/ortProviders';
 export {
   METHODS,
   METHOD_INFO,
@@ -72,6 +73,21 @@ export {
   type TrainRequest,
 } from './train';
 export type { TrainProgress } from '../train/trainer';
+export { retrainInWorker, scoreWithRunInWorker, trainDetectorInWorker } from './inWorker';
+export {
+  feedbackForDetector,
+  markItems,
+  resolveImageRefs,
+  runMarks,
+  type FeedbackMark,
+  type MarkCounts,
+} from './feedback';
+export {
+  DEFAULT_ANOMALY_SHARE,
+  retrainWithFeedback,
+  type RetrainOutcome,
+  type RetrainRequest,
+} from './retrain';
 export {
   scoreWithDetector,
   scoreWithRun,
@@ -113,21 +129,31 @@ export {
   type ScoredItem,
 } from './runs';
 export {
+  decisionFor,
   DEFAULT_TARGET_FPR,
+  detectorWithDecision,
+  type DecisionAsk,
   runThreshold,
   runThresholdOrNull,
   setThreshold,
   type ThresholdInfo,
 } from './threshold';
 export { itemDetail, type ItemScoreDetail } from './neighbours';
-export type { RunKind, RunRow, RunStatus, SelectionRef } from '../store';
+export { RunViewsClient } from './runViewsClient';
+export {
+  DEFAULT_PROTOTYPES,
+  DEFAULT_TEMPERATURE,
+  runPrototypes,
+  type Prototype,
+  type PrototypesResult,
+} from './prototypes';
+export type { RetrainComparison, RunKind, RunRow, RunStatus, SelectionRef } from '../store';
 
 // detectors in and out
 export {
   exportDetectorFile,
   exportRun,
   runCsv,
-  saveDetectorFile,
   type ExportFormat,
   type ExportOptions,
   type ExportOutcome,

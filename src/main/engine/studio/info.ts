@@ -4,6 +4,7 @@
  * metadata.
  */
 import { initTfjs, type BackendInfo } from '../backend/tfjsBackend';
+import { providerReport, requestedDevice } from '../backend/ortProviders';
 import { describeTrainBackend } from '../backend/trainBackend';
 import { inputColumns } from '../detector/preprocess';
 import type { Detector } from '../detector/types';
@@ -17,8 +18,10 @@ export interface BackendReport {
   platform: string;
   /** the TensorFlow.js backend (baselines, fallback trainer) and the attempts before it */
   training: BackendInfo;
-  /** the backend flows train on ('ort-cpu' or 'tfjs-<backend>') and why */
+  /** the backend flows train on ('ort-<provider>' or 'tfjs-<backend>') and why */
   flowTraining: { backend: string; detail: string; requested: string };
+  /** ONNX Runtime's execution providers: what this build offers, the device asked for, what can run */
+  onnxRuntime: ReturnType<typeof providerReport>;
 }
 
 export async function backendReport(): Promise<BackendReport> {
@@ -30,20 +33,26 @@ export async function backendReport(): Promise<BackendReport> {
     platform: `${process.platform}-${process.arch}`,
     training: info,
     flowTraining: { backend: trainer.name, detail: trainer.detail, requested: trainer.decision.requested },
+    onnxRuntime: providerReport(),
   };
 }
 
-let flowBackend: Promise<{ name: string; detail: string }> | null = null;
+const flowBackends = new Map<string, Promise<{ name: string; detail: string }>>();
 
-/** The backend flows will train on, asked once per process (choosing may load ONNX Runtime or tfjs). */
+/** The backend flows will train on, asked once per process and device (choosing may load ONNX Runtime or tfjs). */
 export function flowTrainingBackend(): Promise<{ name: string; detail: string }> {
-  flowBackend ??= describeTrainBackend()
-    .then(({ name, detail }) => ({ name, detail }))
-    .catch((e: unknown) => ({
-      name: 'none',
-      detail: `no training backend could start: ${(e as Error).message}`,
-    }));
-  return flowBackend;
+  const device = requestedDevice();
+  let p = flowBackends.get(device);
+  if (!p) {
+    p = describeTrainBackend()
+      .then(({ name, detail }) => ({ name, detail }))
+      .catch((e: unknown) => ({
+        name: 'none',
+        detail: `no training backend could start: ${(e as Error).message}`,
+      }));
+    flowBackends.set(device, p);
+  }
+  return p;
 }
 
 /** What a detector holds: method, preprocessing, ε, flows, training, data hashes, versions. */

@@ -6,7 +6,7 @@
  *   LABEL or dataset name          anything else (a scored folder)
  * Built from the stored scores and the run's evaluation info; cached once the run is done.
  */
-import type { EvaluationInfo, RunRow, Workspace } from '../store';
+import type { EvaluationInfo, FeedbackMark, RunRow, Workspace } from '../store';
 import { getRun } from './detectorOfRun';
 import { cachedRunView } from './runViewCache';
 
@@ -22,6 +22,8 @@ export interface RankedItem {
   /** counts as an anomaly in the run's evaluation */
   anomaly: boolean;
   heldOut: boolean;
+  /** the analyst's mark on this image in this run's list */
+  mark: FeedbackMark | null;
 }
 
 export interface RankedRun {
@@ -46,6 +48,7 @@ function buildRanked(ws: Workspace, run: RunRow): RankedRun {
   const names = new Map(ws.datasets.list().map((d) => [d.id, d.name]));
   const heldOut = new Set(evaluation?.heldOutItemIds ?? []);
   const inlierLabels = new Set(evaluation?.testInlierLabels ?? []);
+  const marks = new Map(ws.feedback.list(run.id).map((m) => [m.itemId, m.mark]));
   const items: RankedItem[] = [];
   const heldOutScores: number[] = [];
   for (const s of scores) {
@@ -77,6 +80,7 @@ function buildRanked(ws: Workspace, run: RunRow): RankedRun {
       group,
       anomaly,
       heldOut: isHeld,
+      mark: marks.get(it.id) ?? null,
     });
   }
   items.sort((a, b) => b.score - a.score || a.itemId - b.itemId);

@@ -10,7 +10,7 @@ import type { DetectorConfig } from '../detector/config';
 import type { Detector } from '../detector/types';
 import { runTrainJob } from '../jobs/runTrainJob';
 import { encodeDetector } from '../model/cfdet';
-import type { EvaluationInfo, ExtractorRow, TrainMetrics, Workspace } from '../store';
+import type { EvaluationInfo, ExtractorRow, LossRow, TrainMetrics, Workspace } from '../store';
 import type { TrainProgress } from '../train/trainer';
 import { CancelledError } from '../util/errors';
 import type { Matrix } from '../util/matrix';
@@ -42,26 +42,127 @@ export interface TrainingResult {
   testScores: Float32Array | null;
 }
 
+/** The data a training run names, by role (stored as its selections). */
+export interface TrainingRunMeta {
+  name?: string | null;
+  config: DetectorConfig;
+  inliers: Selection;
+  contrast: Selection | 'permutation' | null;
+  test?: Selection | null;
+  extractor: ExtractorRow | null;
+  parentRunId?: number | null;
+}
+
+/**
+ * Records a training run that starts now (status 'running'), before any data is loaded, so that
+ * front ends can follow it from the first second; recordTrainingRun then fills it in.
+ */
+export function startTrainingRun(ws: Workspace, m: TrainingRunMeta): number {
+  const runId = ws.runs.create({
+    kind: 'train',
+    name: m.name ?? null,
+    method: m.config.method,
+    config: m.config,
+    extractorId: m.extractor?.id ?? null,
+    selections: {
+      inliers: toRef(m.inliers),
+      ...(m.contrast ? { contrast: m.contrast === 'permutation' ? 'permutation' : toRef(m.contrast) } : {}),
+      ...(m.test ? { test: toRef(m.test) } : {}),
+    },
+    parentRunId: m.parentRunId ?? null,
+  });
+  ws.runs.start(runId, null);
+  return runId;
+}
+
+/** Ends a run that failed or was cancelled before or during training. */
+export function failRun(ws: Workspace, runId: number, e: unknown, timings?: Record<string, number>): void {
+  ws.runs.finish(runId, {
+    status: e instanceof CancelledError ? 'cancelled' : 'failed',
+    error: (e as Error).message,
+    timings,
+  });
+}
+
+/**
+ * Live progress of a running run for views in any process: the run's progress and its loss
+ * curve so far, written at most once a second (the final curve replaces it at the end).
+ */
+export function liveRunWriter(ws: Workspace, runId: number) {
+  let last = 0;
+  let pending: {
+    step: number;
+    inlierNll: number;
+    contrastNll: number | null;
+    contrastAboveEps: number | null;
+  }[] = [];
+  let offset = 0;
+  let phase = '';
+  let lastStep = 0;
+  return {
+    extract(selection: string, done: number, total: number, rate: number, etaSeconds: number | null): void {
+      const now = Date.now();
+      if (now - last < 1000 && done < total) return;
+      last = now;
+      ws.runs.setProgress(runId, {
+        phase: `extract ${selection}`,
+        done,
+        total,
+        rate,
+        etaSeconds,
+        updated: new Date().toISOString(),
+      });
+    },
+    train(p: TrainProgress): void {
+      // phases (e.g. OE's plain flow, then fine-tuning) continue one curve, as the final record does
+      if (phase && p.phase !== phase) offset += lastStep;
+      phase = p.phase;
+      lastStep = p.step;
+      const contrastNll = Number.isFinite(p.contrastNll) ? p.contrastNll : null;
+      pending.push({
+        step: offset + p.step,
+        inlierNll: p.inlierNll,
+        contrastNll,
+        contrastAboveEps: contrastNll === null ? null : p.contrastAboveEps,
+      });
+      const now = Date.now();
+      if (now - last < 1000 && p.step < p.totalSteps) return;
+      last = now;
+      ws.transaction(() => {
+        ws.runs.addLosses(runId, pending);
+        ws.runs.setProgress(runId, {
+          phase: `train ${p.phase}`,
+          done: p.step,
+          total: p.totalSteps,
+          rate: p.stepsPerSec,
+          etaSeconds: Number.isFinite(p.etaSeconds) ? p.etaSeconds : null,
+          contrastAboveEps: contrastNll === null ? null : p.contrastAboveEps,
+          updated: new Date().toISOString(),
+        });
+      });
+      pending = [];
+    },
+  };
+}
+
 export async function recordTrainingRun(
   ws: Workspace,
   input: TrainingInput,
-  opts: { onProgress?: (p: TrainProgress) => void; signal?: AbortSignal } = {},
+  opts: { onProgress?: (p: TrainProgress) => void; signal?: AbortSignal; runId?: number } = {},
 ): Promise<TrainingResult> {
   const c = input.contrast;
-  const runId = ws.runs.create({
-    kind: 'train',
-    name: input.name ?? null,
-    method: input.config.method,
-    config: input.config,
-    extractorId: input.extractor?.id ?? null,
-    selections: {
-      inliers: toRef(input.inliers.selection),
-      ...(c ? { contrast: c === 'permutation' ? 'permutation' : toRef(c.selection) } : {}),
-      ...(input.test ? { test: toRef(input.test.selection) } : {}),
-    },
-    parentRunId: input.parentRunId ?? null,
-  });
-  ws.runs.start(runId, null);
+  const runId =
+    opts.runId ??
+    startTrainingRun(ws, {
+      name: input.name,
+      config: input.config,
+      inliers: input.inliers.selection,
+      contrast: c === 'permutation' ? 'permutation' : (c?.selection ?? null),
+      test: input.test?.selection ?? null,
+      extractor: input.extractor,
+      parentRunId: input.parentRunId,
+    });
+  const live = liveRunWriter(ws, runId);
   const t0 = performance.now();
   try {
     const det = await runTrainJob(
@@ -72,7 +173,14 @@ export async function recordTrainingRun(
         source: selectionLabel(input.inliers.selection),
       },
       input.config,
-      { onProgress: opts.onProgress, signal: opts.signal, appVersion: appVersion() },
+      {
+        onProgress: (p) => {
+          live.train(p);
+          opts.onProgress?.(p);
+        },
+        signal: opts.signal,
+        appVersion: appVersion(),
+      },
     );
     if (input.extractor) {
       det.meta.extractor = {
@@ -83,15 +191,18 @@ export async function recordTrainingRun(
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     const bytes = encodeDetector(det);
-    const losses: { step: number; inlierNll: number; contrastNll: number | null }[] = [];
+    const losses: LossRow[] = [];
     let offset = 0;
     for (const ph of det.meta.phases) {
-      for (const h of ph.history)
+      for (const h of ph.history) {
+        const contrastNll = Number.isFinite(h.contrastNll) ? h.contrastNll : null;
         losses.push({
           step: offset + h.step,
           inlierNll: h.inlierNll,
-          contrastNll: Number.isFinite(h.contrastNll) ? h.contrastNll : null,
+          contrastNll,
+          contrastAboveEps: contrastNll === null ? null : h.contrastAboveEps,
         });
+      }
       offset += ph.steps;
     }
     ws.transaction(() => {
@@ -136,11 +247,7 @@ export async function recordTrainingRun(
       testScores: evaluation?.scores ?? null,
     };
   } catch (e) {
-    ws.runs.finish(runId, {
-      status: e instanceof CancelledError ? 'cancelled' : 'failed',
-      error: (e as Error).message,
-      timings: { trainSeconds: (performance.now() - t0) / 1000 },
-    });
+    failRun(ws, runId, e, { trainSeconds: (performance.now() - t0) / 1000 });
     throw e;
   }
 }

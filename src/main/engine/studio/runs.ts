@@ -5,9 +5,24 @@
  */
 import path from 'node:path';
 import { histogramRange, histograms } from '../eval/histogram';
+import {
+  averagePrecision,
+  fprAtTpr,
+  metricsAtThreshold,
+  type ThresholdMetrics,
+} from '../eval/decisionMetrics';
 import { rocCurve, thinRoc } from '../eval/roc';
 import { isMethod, METHOD_LABELS } from '../detector/methods';
-import type { PickGroup, RunKind, RunRow, RunStatus, Workspace } from '../store';
+import type {
+  PickGroup,
+  RetrainComparison,
+  RunKind,
+  RunProgress,
+  RunRow,
+  RunStatus,
+  Workspace,
+} from '../store';
+import { feedbackForDetector, type MarkCounts } from './feedback';
 import { detectorRunOf, getRun } from './detectorOfRun';
 import { rankedRun, type RankedItem } from './rankedRun';
 import { invalidateRunViews } from './runViewCache';
@@ -33,6 +48,8 @@ export interface RunSummary {
   test: string | null;
   eps: number | null;
   auroc: number | null;
+  /** average precision over the same scores as `auroc` (train runs with an evaluation) */
+  aupr: number | null;
   /** protocol runs: mean AUROC per method over the inlier classes */
   meanAuroc: Record<string, number | null> | null;
   /** AUROC per anomaly group (a label of the evaluation data, or a dataset) */
@@ -46,6 +63,12 @@ export interface RunSummary {
   error: string | null;
 }
 
+function feedbackCounts(ws: Workspace, detectorRunId: number | null): RunDetail['feedback'] {
+  if (detectorRunId === null) return null;
+  const f = feedbackForDetector(ws, detectorRunId);
+  return { normal: f.normal.length, anomaly: f.anomaly.length, fromRuns: f.fromRuns };
+}
+
 function finite(v: number | null | undefined): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
@@ -55,12 +78,14 @@ export function runSummary(ws: Workspace, run: RunRow): RunSummary {
   const perGroup: Record<string, number> = {};
   let eps: number | null = null;
   let auroc: number | null = null;
+  let aupr: number | null = null;
   let steps: number | null = null;
   if (run.kind === 'train') {
     for (const [k, v] of Object.entries(run.metrics?.perGroup ?? {}))
       if (finite(v) !== null) perGroup[k] = v!;
     eps = finite(run.metrics?.eps?.value);
     auroc = finite(run.metrics?.auroc);
+    aupr = finite(run.metrics?.aupr);
     steps = run.config.train.steps;
   } else if (run.kind === 'import') {
     eps = finite(run.metrics?.eps?.value);
@@ -86,6 +111,7 @@ export function runSummary(ws: Workspace, run: RunRow): RunSummary {
     test: refLabel(ws, sel.test ?? sel.scored),
     eps,
     auroc,
+    aupr,
     meanAuroc: run.kind === 'protocol' ? (run.metrics?.meanAuroc ?? null) : null,
     perGroup,
     trainSeconds: finite(run.timings?.trainSeconds) ?? finite(run.timings?.scoreSeconds),
@@ -113,6 +139,8 @@ export interface ScoredItem {
   anomaly: boolean;
   /** at or above the run's current threshold */
   flagged: boolean;
+  /** the analyst's mark: 'normal' (a false alarm), 'anomaly' (confirmed), or none */
+  mark: 'normal' | 'anomaly' | null;
 }
 
 export interface RunHistograms {
@@ -137,7 +165,7 @@ export interface PickInfo {
 export interface RunDetail extends RunSummary {
   config: Record<string, unknown>;
   metrics: Record<string, unknown> | null;
-  losses: { step: number; inlierNll: number; contrastNll: number | null }[];
+  losses: { step: number; inlierNll: number; contrastNll: number | null; contrastAboveEps?: number | null }[];
   histograms: RunHistograms | null;
   roc: { fpr: number[]; tpr: number[]; auroc: number } | null;
   /** where the AUROC's anomalies come from, and whether the detector saw them in training */
@@ -149,16 +177,55 @@ export interface RunDetail extends RunSummary {
   scored: number;
   /** child runs: a protocol's per-class runs, a detector's score runs */
   children: number[];
+  /** a running run's latest progress (phase, step, rate, ETA, share above ε), else null */
+  live: RunProgress | null;
+  /** the analyst's marks on this run's list */
+  marks: MarkCounts;
+  /**
+   * the marks a retrain from this run would use: those on its detector's run and on every list
+   * scored with that detector (the latest mark of an image wins); null: the run has no detector
+   */
+  feedback: (MarkCounts & { fromRuns: number[] }) | null;
+  /** a run retrained with feedback: before/after against the run it came from */
+  retrain: RetrainComparison | null;
+  /** AUPR, FPR at 95 % TPR, and precision/recall/F1 at the threshold (needs both classes) */
+  decision: {
+    aupr: number;
+    fprAt95Tpr: number;
+    atThreshold: ThresholdMetrics | null;
+  } | null;
+  /**
+   * The score distribution of each group, as its 101 percentiles (0 %, 1 %, …, 100 %) and count:
+   * enough to draw the paper's Fig. 1/8 densities on any axis the app chooses.
+   */
+  distributions: { group: string; anomaly: boolean; count: number; percentiles: number[] }[];
 }
 
-function scoreHistograms(items: readonly RankedItem[]): RunHistograms | null {
-  if (items.length === 0) return null;
+function percentiles(values: number[]): number[] {
+  const s = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return [];
+  return Array.from({ length: 101 }, (_, p) => {
+    const x = (p / 100) * (s.length - 1);
+    const lo = Math.floor(x);
+    const hi = Math.min(s.length - 1, lo + 1);
+    return s[lo] + (s[hi] - s[lo]) * (x - lo);
+  });
+}
+
+/** The scores of each group of a ranked list. */
+function groupsOf(items: readonly RankedItem[]): Map<string, { anomaly: boolean; scores: number[] }> {
   const groups = new Map<string, { anomaly: boolean; scores: number[] }>();
   for (const it of items) {
     const g = groups.get(it.group) ?? { anomaly: it.anomaly, scores: [] };
     g.scores.push(it.score);
     groups.set(it.group, g);
   }
+  return groups;
+}
+
+function scoreHistograms(items: readonly RankedItem[]): RunHistograms | null {
+  if (items.length === 0) return null;
+  const groups = groupsOf(items);
   // inlier groups first, then by name
   const names = [...groups.keys()].sort(
     (a, b) => Number(groups.get(a)!.anomaly) - Number(groups.get(b)!.anomaly) || a.localeCompare(b),
@@ -181,19 +248,21 @@ export function runDetail(ws: Workspace, id: number): RunDetail {
   const run = getRun(ws, id);
   const summary = runSummary(ws, run);
   const labels = view.items.map((i) => i.anomaly);
-  const roc =
-    labels.some(Boolean) && labels.some((l) => !l)
-      ? {
-          ...thinRoc(
-            rocCurve(
-              view.items.map((i) => i.score),
-              labels,
-            ),
-            ROC_POINTS,
+  const scores = view.items.map((i) => i.score);
+  const bothClasses = labels.some(Boolean) && labels.some((l) => !l);
+  const threshold = runThresholdOrNull(ws, id);
+  const roc = bothClasses
+    ? {
+        ...thinRoc(
+          rocCurve(
+            view.items.map((i) => i.score),
+            labels,
           ),
-          auroc: summary.auroc ?? NaN,
-        }
-      : null;
+          ROC_POINTS,
+        ),
+        auroc: summary.auroc ?? NaN,
+      }
+    : null;
   const source = view.evaluation?.anomalySource;
   const aurocNote =
     summary.auroc === null
@@ -222,9 +291,29 @@ export function runDetail(ws: Workspace, id: number): RunDetail {
       label: p.label,
       path: path.join(roots.get(p.datasetId) ?? '', p.relPath),
     })),
-    threshold: runThresholdOrNull(ws, id),
+    threshold,
     scored: view.items.length,
     children: ws.runs.list({ parentRunId: id }).map((r) => r.id),
+    live: run.status === 'running' ? run.progress : null,
+    marks: {
+      normal: view.items.filter((i) => i.mark === 'normal').length,
+      anomaly: view.items.filter((i) => i.mark === 'anomaly').length,
+    },
+    feedback: feedbackCounts(ws, detectorRunOf(run)),
+    retrain: run.kind === 'train' ? (run.metrics?.retrain ?? null) : null,
+    decision: bothClasses
+      ? {
+          aupr: averagePrecision(scores, labels),
+          fprAt95Tpr: fprAtTpr(scores, labels, 0.95),
+          atThreshold: threshold ? metricsAtThreshold(scores, labels, threshold.threshold) : null,
+        }
+      : null,
+    distributions: [...groupsOf(view.items)].map(([group, g]) => ({
+      group,
+      anomaly: g.anomaly,
+      count: g.scores.length,
+      percentiles: percentiles(g.scores),
+    })),
   };
 }
 
@@ -240,6 +329,7 @@ export function scoredItem(it: RankedItem, threshold: number | null): ScoredItem
     group: it.group,
     anomaly: it.anomaly,
     flagged: threshold !== null && it.score >= threshold,
+    mark: it.mark,
   };
 }
 

@@ -18,6 +18,7 @@ import { UserError, userError } from '../util/errors';
 import { takeRows } from '../util/matrix';
 import { appVersion } from '../util/version';
 import { writeFileAtomic } from '../util/writeFileAtomic';
+import { decisionFor, type DecisionAsk } from './threshold';
 import { detectorConfigFor, type TrainOptions } from './trainOptions';
 
 export type TablePurpose = 'training' | 'scoring' | 'evaluation';
@@ -102,15 +103,19 @@ export interface TableScoreOutcome {
   /** AUROC when the label column holds both classes */
   auroc: number | null;
   out: string;
+  /** the threshold used for is_anomaly, how it was chosen, and how many rows it flags */
+  decision: { threshold: number; rule: string; flagged: number } | null;
 }
 
 /** Scores a table with a detector file; writes row, score[, log_prob][, label] to `out` in row order. */
-export async function scoreTable(req: {
-  model: string;
-  input: string;
-  labelColumn?: string;
-  out: string;
-}): Promise<TableScoreOutcome> {
+export async function scoreTable(
+  req: {
+    model: string;
+    input: string;
+    labelColumn?: string;
+    out: string;
+  } & DecisionAsk,
+): Promise<TableScoreOutcome> {
   const det = loadDetector(req.model);
   const t = readTable(req.input, req.labelColumn, 'scoring');
   const cols = inputColumns(det.preprocessing);
@@ -130,12 +135,28 @@ export async function scoreTable(req: {
     );
   }
   const { score, logProb } = await scoreDetector(det, t.x, req.input);
-  const rows: (number | string)[][] = [];
+  const decision = decisionFor(det, req, score);
+  const rows: (number | string | boolean)[][] = [];
   for (let i = 0; i < score.length; i++)
-    rows.push([i + 1, score[i], ...(logProb ? [logProb[i]] : []), ...(t.labels ? [t.labels[i]] : [])]);
+    rows.push([
+      i + 1,
+      score[i],
+      ...(logProb ? [logProb[i]] : []),
+      ...(decision ? [score[i] >= decision.threshold] : []),
+      ...(t.labels ? [t.labels[i]] : []),
+    ]);
   writeFileAtomic(
     req.out,
-    toCsv(['row', 'score', ...(logProb ? ['log_prob'] : []), ...(t.labels ? [t.labelColumn!] : [])], rows),
+    toCsv(
+      [
+        'row',
+        'score',
+        ...(logProb ? ['log_prob'] : []),
+        ...(decision ? ['is_anomaly'] : []),
+        ...(t.labels ? [t.labelColumn!] : []),
+      ],
+      rows,
+    ),
   );
   const both = t.labels && t.labels.some((l) => l !== 0) && t.labels.some((l) => l === 0);
   return {
@@ -143,6 +164,10 @@ export async function scoreTable(req: {
     method: det.method,
     auroc: both ? auroc(score, t.labels!) : null,
     out: req.out,
+    decision: decision && {
+      ...decision,
+      flagged: Array.from(score).filter((s) => s >= decision.threshold).length,
+    },
   };
 }
 

@@ -16,6 +16,7 @@
  */
 import { holdOut } from '../data/split';
 import { scoreDetector } from '../detector/scoreDetector';
+import type { DetectorConfig } from '../detector/config';
 import { checkContrast, methodInfo, type Method } from '../detector/methods';
 import type { Detector } from '../detector/types';
 import type { EvaluationInfo, ExtractorRow, ItemRow, TrainMetrics, Workspace } from '../store';
@@ -25,7 +26,7 @@ import { takeRows } from '../util/matrix';
 import { Rng } from '../util/rng';
 import { extractorSpec } from './extractors';
 import { extractSelections, type ExtractProgress } from './extraction';
-import { recordTrainingRun } from './recordTraining';
+import { failRun, liveRunWriter, recordTrainingRun, startTrainingRun } from './recordTraining';
 import { loadSelection, selectionLabel, type LoadedSelection, type Selection } from './selection';
 import { runThresholdOrNull, type ThresholdInfo } from './threshold';
 import { detectorConfigFor, type TrainOptions } from './trainOptions';
@@ -48,7 +49,10 @@ export interface TrainRequest {
 }
 
 export type StudioProgress =
-  { kind: 'extract'; selection: string; p: ExtractProgress } | { kind: 'train'; p: TrainProgress };
+  /** the run is recorded (status 'running'): views can follow it from now on */
+  | { kind: 'run'; runId: number }
+  | { kind: 'extract'; selection: string; p: ExtractProgress }
+  | { kind: 'train'; p: TrainProgress };
 
 export interface StudioHooks {
   signal?: AbortSignal;
@@ -101,16 +105,53 @@ export async function trainDetector(
   const usesContrast = methodInfo(req.method).needsContrast;
   // permutation was refused by checkTrainRequest
   const contrastSel = usesContrast && req.contrast !== 'permutation' ? req.contrast : null;
-  await extractSelections(
-    ws,
-    [req.inliers, ...(contrastSel ? [contrastSel] : []), ...(req.test ? [req.test.selection] : [])],
-    req.extractor,
-    {
-      signal: hooks.signal,
-      onProgress: (selection, p) => hooks.onProgress?.({ kind: 'extract', selection, p }),
-    },
+  const config = detectorConfigFor(
+    req.method,
+    req.options,
+    extractorSpec(req.extractor).l2Normalize ? 'l2' : 'standardize',
   );
+  const runId = startTrainingRun(ws, {
+    name: req.name,
+    config,
+    inliers: req.inliers,
+    contrast: contrastSel,
+    test: req.test?.selection ?? contrastSel,
+    extractor: req.extractor,
+  });
+  hooks.onProgress?.({ kind: 'run', runId });
+  let recording = false;
+  try {
+    const live = liveRunWriter(ws, runId);
+    await extractSelections(
+      ws,
+      [req.inliers, ...(contrastSel ? [contrastSel] : []), ...(req.test ? [req.test.selection] : [])],
+      req.extractor,
+      {
+        signal: hooks.signal,
+        onProgress: (selection, p) => {
+          live.extract(selection, p.done, p.total, p.imagesPerSec, p.etaSeconds);
+          hooks.onProgress?.({ kind: 'extract', selection, p });
+        },
+      },
+    );
+    recording = true;
+    return await trainOnLoaded(ws, req, runId, config, contrastSel, notes, hooks);
+  } catch (e) {
+    // recordTrainingRun ends the run itself once it has taken over
+    if (!recording || ws.runs.get(runId)?.status === 'running') failRun(ws, runId, e);
+    throw e;
+  }
+}
 
+async function trainOnLoaded(
+  ws: Workspace,
+  req: TrainRequest,
+  runId: number,
+  config: DetectorConfig,
+  contrastSel: Selection | null,
+  notes: string[],
+  hooks: StudioHooks,
+): Promise<TrainOutcome> {
   const inl = loadSelection(ws, req.inliers, req.extractor.id, 'inliers');
   if (inl.items.length < MIN_INLIER_IMAGES)
     throw userError(
@@ -160,11 +201,6 @@ export async function trainDetector(
   for (const { m, idx } of evalRows)
     for (const i of idx) evalFeatures.set(m.features.data.subarray(i * dim, (i + 1) * dim), row++ * dim);
 
-  const config = detectorConfigFor(
-    req.method,
-    req.options,
-    extractorSpec(req.extractor).l2Normalize ? 'l2' : 'standardize',
-  );
   const evaluation: EvaluationInfo = {
     heldOutItemIds: held.items.map((i) => i.id),
     trainItemCount: train.items.length,
@@ -193,7 +229,7 @@ export async function trainDetector(
         : undefined,
       evaluation,
     },
-    { signal: hooks.signal, onProgress: (p) => hooks.onProgress?.({ kind: 'train', p }) },
+    { signal: hooks.signal, onProgress: (p) => hooks.onProgress?.({ kind: 'train', p }), runId },
   );
   if (!hasBothClasses) {
     // no anomalies to compare with: still score the held-out inliers (threshold, gallery)

@@ -8,17 +8,26 @@ import { userError } from '../../util/errors';
 import { APPLICATION_ID, up as initial } from './001_initial';
 import { up as contentHashFeatures } from './002_content_hash_features';
 import { up as typedRuns } from './003_typed_runs';
+import { foreignKeysOff as runOwnersFkOff, up as runOwners } from './004_run_owners';
+import { up as feedbackProgress } from './005_feedback_progress';
 
 export interface Migration {
   version: number;
   name: string;
   up: (db: Database.Database) => void;
+  /**
+   * Run with foreign keys off (a table rebuild: dropping the old table must cascade nothing);
+   * PRAGMA foreign_key_check must then find nothing before the migration commits.
+   */
+  foreignKeysOff?: boolean;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', up: initial },
   { version: 2, name: 'content_hash_features', up: contentHashFeatures },
   { version: 3, name: 'typed_runs', up: typedRuns },
+  { version: 4, name: 'run_owners', up: runOwners, foreignKeysOff: runOwnersFkOff },
+  { version: 5, name: 'feedback_progress', up: feedbackProgress },
 ];
 
 /** The schema version this build writes. */
@@ -68,11 +77,23 @@ export function migrate(db: Database.Database, options: { to?: number } = {}): {
   const target = options.to ?? SCHEMA_VERSION;
   for (const m of MIGRATIONS) {
     if (m.version <= from || m.version > target) continue;
-    db.transaction(() => {
-      if (schemaVersion(db) >= m.version) return;
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    }).immediate();
+    // PRAGMA foreign_keys is a no-op inside a transaction: switched around it
+    const fkWasOn = db.pragma('foreign_keys', { simple: true }) === 1;
+    if (m.foreignKeysOff) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        if (schemaVersion(db) >= m.version) return;
+        m.up(db);
+        if (m.foreignKeysOff) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length)
+            throw new Error(`migration ${m.version} (${m.name}) broke ${broken.length} foreign keys`);
+        }
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    } finally {
+      if (m.foreignKeysOff && fkWasOn) db.pragma('foreign_keys = ON');
+    }
   }
   return { from, to: schemaVersion(db) };
 }

@@ -37,6 +37,9 @@ export class ItemRepo {
   private readonly labelsStmt: Database.Statement<[number], { label: string; count: number }>;
   private readonly okLabelsStmt: Database.Statement<[number], { label: string; count: number }>;
   private readonly markUnreadableStmt: Database.Statement<[string, number]>;
+  private readonly recordContentStmt: Database.Statement<
+    [{ id: number; contentHash: string; bytes: number; mtimeMs: number }]
+  >;
   private readonly removeMissingStmt: Database.Statement<[number, string]>;
   private readonly byIdsStmt: Database.Statement<[string], ItemRow>;
   private readonly upsertBatch: (datasetId: number, items: readonly NewItem[]) => void;
@@ -66,6 +69,9 @@ export class ItemRepo {
       "SELECT label, count(*) AS count FROM items WHERE dataset_id = ? AND status = 'ok' GROUP BY label ORDER BY label",
     );
     this.markUnreadableStmt = db.prepare("UPDATE items SET status = 'unreadable', reason = ? WHERE id = ?");
+    this.recordContentStmt = db.prepare(
+      'UPDATE items SET content_hash = @contentHash, bytes = @bytes, mtime_ms = @mtimeMs WHERE id = @id',
+    );
     // a JSON array parameter instead of IN (?, ?, ...): one statement for any count, no variable limit
     this.removeMissingStmt = db.prepare(
       'DELETE FROM items WHERE dataset_id = ? AND rel_path NOT IN (SELECT value FROM json_each(?))',
@@ -106,6 +112,14 @@ export class ItemRepo {
 
   markUnreadable(itemId: number, reason: string): void {
     this.markUnreadableStmt.run(reason, itemId);
+  }
+
+  /**
+   * The item's file was found with other bytes than at its scan (read again for extraction):
+   * record the hash of the bytes actually read, so features are cached under what was decoded.
+   */
+  recordContent(itemId: number, content: { contentHash: string; bytes: number; mtimeMs: number }): void {
+    this.recordContentStmt.run({ id: itemId, ...content });
   }
 
   /** Delete the dataset's items whose relPath is not in `keepRelPaths` (gone from disk); returns how many. */

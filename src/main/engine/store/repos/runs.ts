@@ -9,14 +9,18 @@ import { fromJson, toJson } from '../json';
 import {
   jsonSafe,
   RUN_SCHEMAS,
+  RunProgressSchema,
   RunSelectionsSchema,
   type RunConfigOf,
+  type RunProgress,
   type RunKind,
   type RunMetricsOf,
   type RunSelections,
 } from '../runRecords';
+import { HEARTBEAT_MS, ownerGone, THIS_OWNER, type RunOwner } from './runOwner';
 
-export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+/** 'interrupted': left queued/running by a process that died (set when a workspace is opened). */
+export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
 interface RunBase {
   id: number;
@@ -39,6 +43,8 @@ interface RunBase {
   selections: RunSelections;
   /** score runs: the run whose detector scored; protocol runs' children: the protocol run */
   parentRunId: number | null;
+  /** a running run's latest progress (null once it ended, or before it reported) */
+  progress: RunProgress | null;
 }
 
 /** A run as stored, typed by its kind. */
@@ -75,6 +81,8 @@ export interface LossRow {
   inlierNll: number;
   /** null for objectives without a contrast term */
   contrastNll: number | null;
+  /** share of the contrast batch with log p > ε (CF); null without a contrast term or in older runs */
+  contrastAboveEps?: number | null;
 }
 
 interface RawRun {
@@ -96,11 +104,12 @@ interface RawRun {
   testDatasetId: number | null;
   extractorId: number | null;
   parentRunId: number | null;
+  progress: string | null;
 }
 
 const COLUMNS = `id, name, kind, method, config, inlier_dataset_id AS inlierDatasetId,
   contrast_dataset_id AS contrastDatasetId, test_dataset_id AS testDatasetId, extractor_id AS extractorId,
-  selection, parent_run_id AS parentRunId, status, started, finished, backend, metrics, timings, error`;
+  selection, parent_run_id AS parentRunId, status, started, finished, backend, metrics, timings, error, progress`;
 
 /** Checks `value` against `schema`; a failure is a bug in the writer or an edited workspace. */
 function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -131,6 +140,9 @@ function parse(raw: RawRun): RunRow {
     testDatasetId: raw.testDatasetId,
     extractorId: raw.extractorId,
     parentRunId: raw.parentRunId,
+    // progress is advisory: an unreadable one is no progress
+    progress:
+      raw.progress === null ? null : (RunProgressSchema.safeParse(fromJson(raw.progress)).data ?? null),
     timings: fromJson<Record<string, number>>(raw.timings),
     selections: check(RunSelectionsSchema, fromJson(raw.selection) ?? {}, `the data of run ${raw.id}`),
     config: check(s.config as z.ZodType<unknown>, fromJson(raw.config), `the config of run ${raw.id}`),
@@ -153,36 +165,49 @@ function datasetColumns(sel: RunSelections) {
 
 export class RunRepo {
   private readonly createStmt: Database.Statement<[Record<string, unknown>], number>;
-  private readonly startStmt: Database.Statement<[string, string | null, number]>;
+  private readonly startStmt: Database.Statement<[string, string | null, number, number]>;
   private readonly finishStmt: Database.Statement<[Record<string, unknown>]>;
   private readonly getStmt: Database.Statement<[number], RawRun>;
   private readonly kindStmt: Database.Statement<[number], RunKind>;
   private readonly listAllStmt: Database.Statement<[], RawRun>;
   private readonly listTopStmt: Database.Statement<[], RawRun>;
   private readonly listChildrenStmt: Database.Statement<[number], RawRun>;
-  private readonly addLossStmt: Database.Statement<[number, number, number, number | null]>;
+  private readonly addLossStmt: Database.Statement<[number, number, number, number | null, number | null]>;
   private readonly lossesStmt: Database.Statement<
     [number],
-    { step: number; inlierNll: number | null; contrastNll: number | null }
+    { step: number; inlierNll: number | null; contrastNll: number | null; contrastAboveEps: number | null }
   >;
+  private readonly progressStmt: Database.Statement<[string | null, number]>;
   private readonly removeStmt: Database.Statement<[number]>;
   private readonly setMetricsStmt: Database.Statement<[string | null, number]>;
   private readonly addLossBatch: (runId: number, rows: readonly LossRow[]) => void;
+  private readonly heartbeatStmt: Database.Statement<[Record<string, unknown>]>;
+  private readonly activeStmt: Database.Statement<[], ActiveRun>;
+  private readonly interruptStmt: Database.Statement<[Record<string, unknown>]>;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
 
-  constructor(db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /** the owner recorded on runs created here (tests give another) */
+    private readonly owner: RunOwner = THIS_OWNER,
+  ) {
     this.createStmt = db
       .prepare<[Record<string, unknown>], number>(
         `INSERT INTO runs (name, kind, method, config, inlier_dataset_id, contrast_dataset_id, test_dataset_id,
-                           extractor_id, selection, parent_run_id, status)
+                           extractor_id, selection, parent_run_id, status,
+                           owner_pid, owner_host, owner_token, heartbeat_at)
          VALUES (@name, @kind, @method, @config, @inlierDatasetId, @contrastDatasetId, @testDatasetId,
-                 @extractorId, @selection, @parentRunId, 'queued')
+                 @extractorId, @selection, @parentRunId, 'queued',
+                 @ownerPid, @ownerHost, @ownerToken, @now)
          RETURNING id`,
       )
       .pluck();
-    this.startStmt = db.prepare("UPDATE runs SET status = 'running', started = ?, backend = ? WHERE id = ?");
+    this.startStmt = db.prepare(
+      "UPDATE runs SET status = 'running', started = ?, backend = ?, heartbeat_at = ? WHERE id = ?",
+    );
     this.finishStmt = db.prepare(`
       UPDATE runs SET status = @status, finished = @finished, backend = coalesce(@backend, backend), metrics = coalesce(@metrics, metrics),
-                      timings = coalesce(@timings, timings), error = @error
+                      timings = coalesce(@timings, timings), error = @error, progress = NULL
       WHERE id = @id`);
     this.getStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE id = ?`);
     this.kindStmt = db.prepare<[number], RunKind>('SELECT kind FROM runs WHERE id = ?').pluck();
@@ -194,15 +219,31 @@ export class RunRepo {
     );
     // OR REPLACE: a resumed or retried batch may resend steps it already wrote
     this.addLossStmt = db.prepare(
-      'INSERT OR REPLACE INTO run_losses (run_id, step, inlier_nll, contrast_nll) VALUES (?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO run_losses (run_id, step, inlier_nll, contrast_nll, contrast_above_eps) VALUES (?, ?, ?, ?, ?)',
     );
     this.lossesStmt = db.prepare(
-      'SELECT step, inlier_nll AS inlierNll, contrast_nll AS contrastNll FROM run_losses WHERE run_id = ? ORDER BY step',
+      `SELECT step, inlier_nll AS inlierNll, contrast_nll AS contrastNll, contrast_above_eps AS contrastAboveEps
+       FROM run_losses WHERE run_id = ? ORDER BY step`,
     );
+    this.progressStmt = db.prepare("UPDATE runs SET progress = ? WHERE id = ? AND status = 'running'");
     this.removeStmt = db.prepare('DELETE FROM runs WHERE id = ?');
+    // an owner that was taken for dead (a long stall) and comes back claims its runs again
+    this.heartbeatStmt = db.prepare(`
+      UPDATE runs SET heartbeat_at = @now,
+        status = CASE WHEN status <> 'interrupted' THEN status WHEN started IS NULL THEN 'queued' ELSE 'running' END,
+        finished = CASE WHEN status = 'interrupted' THEN NULL ELSE finished END,
+        error = CASE WHEN status = 'interrupted' THEN NULL ELSE error END
+      WHERE owner_token = @token AND status IN ('queued', 'running', 'interrupted')`);
+    this.activeStmt = db.prepare(`
+      SELECT id, owner_pid AS pid, owner_host AS host, owner_token AS token, heartbeat_at AS heartbeatAt
+      FROM runs WHERE status IN ('queued', 'running')`);
+    this.interruptStmt = db.prepare(`
+      UPDATE runs SET status = 'interrupted', finished = @finished, error = @error
+      WHERE id = @id AND status IN ('queued', 'running') AND owner_token IS @token AND heartbeat_at IS @heartbeatAt`);
     this.setMetricsStmt = db.prepare('UPDATE runs SET metrics = ? WHERE id = ?');
     this.addLossBatch = db.transaction((runId: number, rows: readonly LossRow[]) => {
-      for (const r of rows) this.addLossStmt.run(runId, r.step, r.inlierNll, r.contrastNll);
+      for (const r of rows)
+        this.addLossStmt.run(runId, r.step, r.inlierNll, r.contrastNll, r.contrastAboveEps ?? null);
     });
   }
 
@@ -215,7 +256,7 @@ export class RunRepo {
       `the config of a new ${run.kind} run`,
     );
     const selections = check(RunSelectionsSchema, run.selections, `the data of a new ${run.kind} run`);
-    return this.createStmt.get({
+    const id = this.createStmt.get({
       name: run.name ?? null,
       kind: run.kind,
       method: run.method,
@@ -224,12 +265,20 @@ export class RunRepo {
       extractorId: run.extractorId,
       selection: toJson(selections),
       parentRunId: run.parentRunId,
+      ownerPid: this.owner.pid,
+      ownerHost: this.owner.host,
+      ownerToken: this.owner.token,
+      now: Date.now(),
     })!;
+    this.startHeartbeat();
+    return id;
   }
 
   /** The run starts, on `backend` (e.g. 'ort-cpu') if already known (else give it to finish). */
   start(id: number, backend: string | null = null): void {
-    mustChange(this.startStmt.run(new Date().toISOString(), backend, id), id);
+    const now = Date.now();
+    mustChange(this.startStmt.run(new Date(now).toISOString(), backend, now, id), id);
+    this.startHeartbeat();
   }
 
   /**
@@ -248,6 +297,50 @@ export class RunRepo {
       error: end.error ?? null,
     });
     mustChange(result, id);
+  }
+
+  /**
+   * This owner is alive: refreshes the heartbeat of its active runs (and takes back any of them
+   * that another process marked 'interrupted' meanwhile). Returns how many runs it holds.
+   */
+  heartbeat(now = Date.now()): number {
+    return this.heartbeatStmt.run({ now, token: this.owner.token }).changes;
+  }
+
+  /** Beats every HEARTBEAT_MS while this owner has active runs (never keeps the process alive). */
+  private startHeartbeat(): void {
+    if (this.heartbeatTimer) return;
+    this.heartbeatTimer = setInterval(() => {
+      if (!this.db.open || this.heartbeat() === 0) {
+        clearInterval(this.heartbeatTimer!);
+        this.heartbeatTimer = null;
+      }
+    }, HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
+  }
+
+  /**
+   * Marks as 'interrupted' the runs left 'queued' or 'running' by an owner that is gone (a dead
+   * process on this machine, a heartbeat older than STALE_MS, or no owner recorded); a run whose
+   * owner is alive, in this process or another, is left alone. Returns the ids it marked.
+   */
+  interruptAbandoned(now = Date.now(), alive?: (pid: number) => boolean): number[] {
+    const marked: number[] = [];
+    for (const r of this.activeStmt.all()) {
+      if (!ownerGone(r, now, this.owner, alive)) continue;
+      const who =
+        r.pid === null ? 'a CF Studio process older than this workspace schema' : `process ${r.pid}`;
+      const changed = this.interruptStmt.run({
+        id: r.id,
+        token: r.token,
+        heartbeatAt: r.heartbeatAt,
+        finished: new Date(r.heartbeatAt ?? now).toISOString(),
+        error: `interrupted: ${who}${r.host ? ` on ${r.host}` : ''} stopped before the run finished`,
+      }).changes;
+      // unchanged: its owner beat or finished it since it was read
+      if (changed) marked.push(r.id);
+    }
+    return marked;
   }
 
   /** Replaces a finished run's metrics (e.g. the threshold the user picked later). */
@@ -298,6 +391,19 @@ export class RunRepo {
   losses(runId: number): LossRow[] {
     return this.lossesStmt.all(runId).map((r) => ({ ...r, inlierNll: r.inlierNll ?? NaN }));
   }
+
+  /** A running run's latest progress, for views that follow it (ignored once the run ended). */
+  setProgress(id: number, progress: RunProgress | null): void {
+    this.progressStmt.run(toJson(progress), id);
+  }
+}
+
+interface ActiveRun {
+  id: number;
+  pid: number | null;
+  host: string | null;
+  token: string | null;
+  heartbeatAt: number | null;
 }
 
 function mustChange(result: Database.RunResult, id: number): void {
