@@ -375,6 +375,35 @@ describe('exported detectors score like the engine', () => {
     expect(meta['cfstudio.format_version']).toBe(String(ONNX_SCORER_VERSION));
     expect(JSON.parse(meta['cfstudio.input_columns'])).toHaveLength(7);
     expect(meta['cfstudio.preprocessing']).toMatch(/constant column\(s\) dropped: constant/);
+    // no threshold: no decision output
+    expect(model.graph!.output!.map((o) => o.name)).toEqual(['score', 'log_prob']);
+  });
+
+  it('with a threshold: an is_anomaly output equal to score ≥ threshold, and the threshold in the metadata', async () => {
+    const det = await train('cf', 'l2');
+    const test = gaussian(500, [0, 0, 0, 0, 0, 0], 2.5, 5);
+    const engine = await scoreDetector(det, test);
+    const sorted = Array.from(engine.score).sort((a, b) => a - b);
+    const t = sorted[Math.floor(sorted.length * 0.8)];
+    const file = path.join(dir, 'decision.onnx');
+    const withThreshold = { ...det, thresholds: [{ value: t, fpr: 0.05 }] } as Detector;
+    fs.writeFileSync(file, exportDetectorOnnx(withThreshold, { appVersion: 'test' }).bytes);
+    const scorer = await OnnxScorer.load(file);
+    try {
+      expect(scorer.metadata['cfstudio.threshold']).toBe(`${t} @ FPR 0.05`);
+      expect(scorer.metadata['cfstudio.outputs']).toMatch(
+        /is_anomaly \[N\] bool = score ≥ cfstudio.threshold/,
+      );
+      const r = await scorer.score(test);
+      // Float32 threshold vs float32 scores: the flags agree with the model's own scores
+      const f32 = Math.fround(t);
+      expect(r.isAnomaly).toEqual(Array.from(r.score, (s) => s >= f32));
+      const flagged = r.isAnomaly!.filter(Boolean).length;
+      expect(flagged).toBeGreaterThan(80);
+      expect(flagged).toBeLessThan(120);
+    } finally {
+      await scorer.release();
+    }
   });
 });
 
