@@ -303,6 +303,9 @@ function benchTraining(backend: 'tfjs' | 'ort') {
       dataInit: false,
       progressEvery: 1,
       trainBackend: backend,
+      // the dense step, as PyTorch's: on random data with ε = 0 no contrast row is above ε, and the
+      // sparse step (bench/sparse-speed.ts measures it on real features) would skip their backward
+      contrastBackward: 'dense',
       onProgress,
     });
   return { spec, init, rng, train };

@@ -211,6 +211,21 @@ const OP_CASES: Record<OpName, () => { graph: Graph; feeds: Record<string, RefTe
       const s = g.input('s', []);
       return { graph: g.build([g.node('Fill', [s], { shape: [N, 3] })]), feeds: { s: f32([]) } };
     },
+    FillLike: () => {
+      const g = new GraphBuilder();
+      const s = g.input('s', []);
+      const r = g.input('r', [N, 3]);
+      return { graph: g.build([g.node('FillLike', [s, r])]), feeds: { s: f32([]), r: f32([N, 3]) } };
+    },
+    CompressRows: () => {
+      const g = new GraphBuilder();
+      const x = g.input('x', [N, C]);
+      const m = g.input('m', [N]);
+      return {
+        graph: g.build([g.compressRows(x, m)]),
+        feeds: { x: f32([N, C]), m: refTensor([N], [1, 0, 1, 1, 0]) },
+      };
+    },
   };
 })();
 

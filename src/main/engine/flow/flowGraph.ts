@@ -46,6 +46,17 @@ function declareParams(g: GraphBuilder, spec: FlowSpec, prefix: string): void {
   for (const p of flowParamShapes(spec, prefix)) g.param(p.name, p.shape);
 }
 
+/** Declares the flow's parameters unless an earlier appendLogProb on `g` did (same shapes). */
+function declareParamsOnce(g: GraphBuilder, spec: FlowSpec, prefix: string): void {
+  const shapes = flowParamShapes(spec, prefix);
+  const known = new Map(g.params.map((p) => [p.name, p.shape]));
+  const present = shapes.filter((p) => known.has(p.name));
+  if (present.length === 0) return declareParams(g, spec, prefix);
+  const same = (a: (number | 'N')[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+  if (present.length !== shapes.length || !present.every((p) => same(known.get(p.name)!, p.shape)))
+    throw new Error(`flow graph: the parameters ${prefix}b*.* are declared with another flow's shapes`);
+}
+
 /** Subnet of block k on x1 → (log-scale s after the soft clamp, shift t). */
 function coupling(g: GraphBuilder, spec: FlowSpec, p: string, x1: string): { s: string; t: string } {
   const { d2 } = halves(spec.dim);
@@ -60,12 +71,22 @@ function coupling(g: GraphBuilder, spec: FlowSpec, p: string, x1: string): { s: 
 
 /**
  * Appends log p(x) of the flow to `g` for the [N, D] tensor `x`; returns the [N] log-prob name.
- * Intermediate names `${prefix}b${k}.pre_affine` (block output before the global affine) and
- * `${prefix}z` (the latent) are kept readable: data-dependent init and tests read them.
+ * Intermediate names `${names}b${k}.pre_affine` (block output before the global affine) and
+ * `${names}z` (the latent) are kept readable: data-dependent init and tests read them.
+ *
+ * May be called more than once on one graph with the same `prefix` (the same flow on several
+ * batches, e.g. the sparse CF objective): the parameters are declared by the first call, and
+ * each later call needs its own `names` prefix for the named tensors (default: `prefix`).
  */
-export function appendLogProb(g: GraphBuilder, spec: FlowSpec, x: string, prefix = ''): string {
+export function appendLogProb(
+  g: GraphBuilder,
+  spec: FlowSpec,
+  x: string,
+  prefix = '',
+  names = prefix,
+): string {
   checkFlowSpec(spec);
-  declareParams(g, spec, prefix);
+  declareParamsOnce(g, spec, prefix);
   const { d1 } = halves(spec.dim);
   let h = x;
   let logdet: string | null = null;
@@ -75,15 +96,15 @@ export function appendLogProb(g: GraphBuilder, spec: FlowSpec, x: string, prefix
     const x2 = g.sliceCols(h, d1, spec.dim);
     const { s, t } = coupling(g, spec, p, x1);
     const y2 = g.add(g.mul(x2, g.exp(s)), t);
-    const y = g.node('ConcatCols', [x1, y2], undefined, `${p}pre_affine`);
+    const y = g.node('ConcatCols', [x1, y2], undefined, `${names}b${k}.pre_affine`);
     const scale = g.softplus(p + 'gamma');
     const ya = g.add(g.mul(y, scale), p + 'beta');
-    h = g.permute(ya, spec.permutations[k], k === spec.blocks - 1 ? `${prefix}z` : undefined);
+    h = g.permute(ya, spec.permutations[k], k === spec.blocks - 1 ? `${names}z` : undefined);
     const ldBlock = g.add(g.rowSum(s), g.sumAll(g.log(scale)));
     logdet = logdet === null ? ldBlock : g.add(logdet, ldBlock);
   }
   const base = g.addConst(g.scale(g.rowSum(g.square(h)), -0.5), (-spec.dim / 2) * LOG_2PI);
-  return g.add(base, logdet!, `${prefix}logp`);
+  return g.add(base, logdet!, `${names}logp`);
 }
 
 /** Graph: input `x` [N, D] → output `logp` [N]. The scoring pass (score = −logp). */

@@ -9,7 +9,9 @@
  *
  * Shapes: a "matrix" is [N, C] (N = batch rows), a "vector" is [C] (broadcast over rows),
  * a "column" is [N] (one value per row), a "scalar" is []. Elementwise binary ops
- * broadcast vector→matrix, scalar→anything and column→column only.
+ * broadcast vector→matrix, scalar→anything and column→column only. CompressRows keeps the rows
+ * a mask selects, so its row count is known only at run time (−1 in autodiff/shapes.ts); every
+ * op downstream of it works on any row count, zero included.
  */
 
 export type OpName =
@@ -35,6 +37,7 @@ export type OpName =
   | 'RowSum' // [N, C] → [N]
   | 'SumAll' // anything → scalar
   | 'Mean' // anything → scalar (mean of all elements)
+  | 'CompressRows' // y = the rows r of x with m[r] ≠ 0, in order   inputs [x, m], m a column; no adjoint for x
   // --- ops the backward pass (flow/autodiff) emits; any executor runs them like the rest ---
   | 'Const' // y = c, a scalar            no inputs, attrs.c
   | 'MatMulNT' // y = a·bᵀ               [N, K]·[M, K]ᵀ → [N, M]
@@ -47,7 +50,8 @@ export type OpName =
   | 'PadCols' // [N, end−start] → [N, size], x at columns start..end, zeros elsewhere   attrs.start, .end, .size
   | 'PadRows' // [end−start, …] → [size, …], x at rows start..end, zeros elsewhere     attrs.start, .end, .size, .rank
   | 'BroadcastCols' // column [N] → [N, size], y[r, j] = x[r]                          attrs.size
-  | 'Fill'; // scalar → attrs.shape, every element = x
+  | 'Fill' // scalar → attrs.shape, every element = x
+  | 'FillLike'; // y = x (a scalar) in the shape of ref, known at run time   inputs [x, ref]
 
 export interface GraphNode {
   op: OpName;
@@ -173,6 +177,14 @@ export class GraphBuilder {
   }
   mean(x: string, name?: string): string {
     return this.node('Mean', [x], undefined, name);
+  }
+  /** 1 where x ≥ s (a scalar), else 0 */
+  geMask(x: string, s: string, name?: string): string {
+    return this.node('GeMask', [x, s], undefined, name);
+  }
+  /** the rows of x (a matrix or column) where the column `mask` is non-zero */
+  compressRows(x: string, mask: string, name?: string): string {
+    return this.node('CompressRows', [x, mask], undefined, name);
   }
 
   build(outputs: string[]): Graph {

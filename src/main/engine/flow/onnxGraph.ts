@@ -16,6 +16,8 @@
  *   RowSum     ReduceSum(x, axes [1], keepdims 0)    [N, C] → [N]
  *   SumAll     ReduceSum(x, keepdims 0)              no axes: every axis → scalar
  *   Mean       ReduceMean(x, keepdims 0)             no axes: every axis → scalar
+ *   CompressRows Gather(x, Squeeze(NonZero(m), [0]), axis 0)   the rows with m ≠ 0 (ONNX Compress
+ *              would do, but DirectML has no kernel for it); the row count is known at run time
  *
  * The backward-pass ops (flow/autodiff):
  *   Const      Constant(value_float c)               MatMulNT/TN: Gemm(a, b, transB/transA 1)
@@ -24,6 +26,7 @@
  *   GeMask     Cast(GreaterOrEqual(x, s))            Sigmoid, Div: same op
  *   PadCols    Pad(x, [0, start, 0, after])          PadRows: Pad on axis 0
  *   BroadcastCols Expand(Unsqueeze(x, [1]), [1, size])  Fill: Expand(x, shape)
+ *   FillLike   Expand(x, Shape(ref))
  *
  * Only ops with the same signature over opsets 13–20 are used for the IR (ReduceSum takes its
  * axes as an input since 13; ReduceMean without axes means "all" before and after 18).
@@ -253,9 +256,12 @@ export const OP_EMITTERS: Record<OpName, OpEmitter> = {
     void e.node('Gemm', [a, b], out, [{ name: 'transB', type: AttrType.INT, i: 1 }]),
   MatMulTN: (e, [a, b], out) =>
     void e.node('Gemm', [a, b], out, [{ name: 'transA', type: AttrType.INT, i: 1 }]),
-  /** with the row count known, 1ᵀ·x (a GEMV: ONNX Runtime's ReduceSum over axis 0 is ~10× slower) */
+  /**
+   * with the row count known, 1ᵀ·x (a GEMV: ONNX Runtime's ReduceSum over axis 0 is ~10× slower);
+   * a row count known only at run time (no size, or the DYNAMIC −1) takes ReduceSum
+   */
   ColSum: (e, [x], out, n) =>
-    void (n.attrs?.size
+    void (n.attrs?.size !== undefined && n.attrs.size > 0
       ? e.node('MatMul', [e.floatVector('ones', new Float32Array(n.attrs.size).fill(1)), x], out)
       : e.node('ReduceSum', [x, e.int64Vector('axes', [0])], out, [
           { name: 'keepdims', type: AttrType.INT, i: 0 },
@@ -294,7 +300,17 @@ export const OP_EMITTERS: Record<OpName, OpEmitter> = {
       ],
       out,
     ),
-  Fill: (e, [x], out, n) => void e.node('Expand', [x, e.int64Vector('shape', n.attrs!.shape!)], out),
+  Fill: (e, [x], out, n) => {
+    if (n.attrs!.shape!.some((d) => d < 0))
+      throw new Error(`onnx emitter: Fill ${n.output} of a run-time shape`);
+    e.node('Expand', [x, e.int64Vector('shape', n.attrs!.shape!)], out);
+  },
+  FillLike: (e, [x, ref], out) => void e.node('Expand', [x, e.node('Shape', [ref], e.fresh('shape'))], out),
+  CompressRows: (e, [x, m], out) => {
+    const where = e.node('NonZero', [m], e.fresh('nonzero')); // [1, K] indices of the kept rows
+    const rows = e.node('Squeeze', [where, e.int64Vector('axes', [0])], e.fresh('rows'));
+    e.node('Gather', [x, rows], out, [{ name: 'axis', type: AttrType.INT, i: 0 }]);
+  },
 };
 
 export interface EmitIrOptions {

@@ -25,8 +25,13 @@ const unary: Partial<Record<GraphNode['op'], (v: number) => number>> = {
 };
 
 function broadcastBinary(a: RefTensor, b: RefTensor, f: (x: number, y: number) => number): RefTensor {
-  const big = a.data.length >= b.data.length ? a : b;
+  // the operand of higher rank (then: more elements) gives the shape; by rank first, so that an
+  // empty column (CompressRows kept no row) with a scalar stays an empty column
+  const rankFirst =
+    a.shape.length !== b.shape.length ? a.shape.length > b.shape.length : a.data.length >= b.data.length;
+  const big = rankFirst ? a : b;
   const out = new Float64Array(big.data.length);
+  if (out.length === 0) return { shape: big.shape.slice(), data: out };
   const la = a.data.length;
   const lb = b.data.length;
   // supported: equal sizes, scalar, or a [C] vector over an [N, C] matrix (repeats every C)
@@ -180,6 +185,17 @@ function run(node: GraphNode, ins: RefTensor[]): RefTensor {
       for (let r = 0; r < n; r++) out.fill(ins[0].data[r], r * size, (r + 1) * size);
       return { shape: [n, size], data: out };
     }
+    case 'CompressRows': {
+      const [x, m] = ins;
+      const cols = x.shape.length === 2 ? x.shape[1] : 1;
+      const keep: number[] = [];
+      for (let r = 0; r < m.data.length; r++) if (m.data[r] !== 0) keep.push(r);
+      const out = new Float64Array(keep.length * cols);
+      keep.forEach((r, i) => out.set(x.data.subarray(r * cols, (r + 1) * cols), i * cols));
+      return { shape: x.shape.length === 2 ? [keep.length, cols] : [keep.length], data: out };
+    }
+    case 'FillLike':
+      return { shape: ins[1].shape.slice(), data: new Float64Array(ins[1].data.length).fill(ins[0].data[0]) };
     case 'Fill': {
       const shape = at.shape!;
       return {

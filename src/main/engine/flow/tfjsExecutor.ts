@@ -11,16 +11,29 @@ import { interpretGraph, type Graph, type GraphNode } from './graph';
 
 export type TfEnv = Record<string, tf.Tensor>;
 
+/**
+ * a·b for 2-D tensors, zeros when a dimension is 0: a batch with no rows (CompressRows kept
+ * none) reaches products of inner size 0, which the wasm backend's XNNPACK refuses and then
+ * returns uninitialized memory for (it does not throw).
+ */
+function matMul(a: tf.Tensor2D, b: tf.Tensor2D, ta = false, tb = false): tf.Tensor2D {
+  const n = ta ? a.shape[1] : a.shape[0];
+  const k = ta ? a.shape[0] : a.shape[1];
+  const m = tb ? b.shape[0] : b.shape[1];
+  if (n === 0 || k === 0 || m === 0) return tf.zeros([n, m]);
+  return tf.matMul(a, b, ta, tb);
+}
+
 /** y = x·W + b with gradients dx = dy·Wᵀ, dW = xᵀ·dy, db = Σ_rows dy (explicit transposes). */
 const dense = tf.customGrad((x, w, b, save) => {
   (save as tf.GradSaveFunc)([x as tf.Tensor2D, w as tf.Tensor2D]);
-  const value = tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b as tf.Tensor1D);
+  const value = tf.add(matMul(x as tf.Tensor2D, w as tf.Tensor2D), b as tf.Tensor1D);
   return {
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as tf.Tensor2D[];
       const dy2 = dy as tf.Tensor2D;
-      return [tf.matMul(dy2, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy2), tf.sum(dy2, 0)];
+      return [matMul(dy2, tf.transpose(ws)), matMul(tf.transpose(xs), dy2), tf.sum(dy2, 0)];
     },
   };
 }) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
@@ -49,8 +62,27 @@ function permute(x: tf.Tensor, perm: number[]): tf.Tensor {
   const f = tf.customGrad((xx, save) => {
     void save;
     return {
-      value: tf.matMul(xx as tf.Tensor2D, p),
-      gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, pt),
+      value: matMul(xx as tf.Tensor2D, p),
+      gradFunc: (dy: tf.Tensor) => matMul(dy as tf.Tensor2D, pt),
+    };
+  }) as (x: tf.Tensor) => tf.Tensor;
+  return f(x);
+}
+
+/**
+ * The rows of x where the column m is non-zero. The row count is data-dependent, so the mask is
+ * read back (a sync). Like the IR op, it passes no gradient back (x is data; tf.gather's own
+ * gradient needs UnsortedSegmentSum, which the wasm backend lacks).
+ */
+function compressRows(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
+  const mask = m.dataSync();
+  const keep: number[] = [];
+  for (let r = 0; r < mask.length; r++) if (mask[r] !== 0) keep.push(r);
+  const f = tf.customGrad((xx, save) => {
+    void save;
+    return {
+      value: tf.gather(xx as tf.Tensor, tf.tensor1d(keep, 'int32'), 0),
+      gradFunc: () => tf.zerosLike(xx as tf.Tensor),
     };
   }) as (x: tf.Tensor) => tf.Tensor;
   return f(x);
@@ -109,9 +141,9 @@ function run(node: GraphNode, ins: tf.Tensor[]): tf.Tensor {
     case 'Const':
       return tf.scalar(a.c!);
     case 'MatMulNT':
-      return tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, false, true);
+      return matMul(x as tf.Tensor2D, y as tf.Tensor2D, false, true);
     case 'MatMulTN':
-      return tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false);
+      return matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false);
     case 'ColSum':
       return tf.sum(x, 0);
     case 'PassIfPositive':
@@ -141,6 +173,10 @@ function run(node: GraphNode, ins: tf.Tensor[]): tf.Tensor {
       return tf.tile(tf.expandDims(x, 1), [1, a.size!]);
     case 'Fill':
       return tf.mul(tf.ones(a.shape!), x);
+    case 'FillLike':
+      return tf.mul(tf.ones(y.shape), x);
+    case 'CompressRows':
+      return compressRows(x, y);
   }
 }
 

@@ -16,7 +16,7 @@ import type { Matrix } from '../util/matrix';
 import { Rng } from '../util/rng';
 import { chooseTrainBackend, type TrainBackendChoice } from '../backend/trainBackend';
 import { noisyCopies, trackedEps, type EpsTrackingRule } from './epsTracking';
-import type { ObjectiveBuilder } from './objectives/types';
+import type { ContrastBackward, ObjectiveBuilder } from './objectives/types';
 import { OrtStepRunner } from './ort/ortStepRunner';
 import type { StepResult, StepRunner } from './stepRunner';
 import { TfjsStepRunner } from './tfjsStepRunner';
@@ -138,6 +138,27 @@ export interface TrainOptions {
   trainBackend?: TrainBackendChoice;
   /** ort backend: steps per ONNX Runtime call (default DEFAULT_ORT_STEPS_PER_CALL); results do not depend on it */
   ortStepsPerCall?: number;
+  /**
+   * objectives with a clamp (CF): back-propagate every contrast row ('dense') or only those above
+   * ε ('sparse', the same update); 'auto' (default): sparse on ort. The tfjs backend always runs
+   * the dense step (tfjs-wasm's reductions over a batch of no rows — no contrast row above ε —
+   * return uninitialized memory). Env CFSTUDIO_CONTRAST_BACKWARD when not set here.
+   */
+  contrastBackward?: ContrastBackward;
+}
+
+const CONTRAST_BACKWARDS: ContrastBackward[] = ['auto', 'sparse', 'dense'];
+
+/** Whether the step back-propagates only the contrast rows above ε (see TrainOptions). */
+export function useSparseContrast(choice: ContrastBackward | undefined, backend: 'ort' | 'tfjs'): boolean {
+  const env = process.env.CFSTUDIO_CONTRAST_BACKWARD;
+  const c = choice ?? (env ? (env as ContrastBackward) : 'auto');
+  if (!CONTRAST_BACKWARDS.includes(c))
+    throw new UserError(
+      `CFSTUDIO_CONTRAST_BACKWARD=${env} is not one of ${CONTRAST_BACKWARDS.join(', ')}`,
+      'unset it, or set auto, sparse or dense',
+    );
+  return backend === 'ort' && c !== 'dense';
 }
 
 /** Draws batches: epochs over shuffled rows; permutation contrast = product of the marginals. */
@@ -322,7 +343,12 @@ export async function trainFlow(o: TrainOptions): Promise<TrainResult> {
     clipNorm: config.clipNorm,
     weightDecay: config.weightDecay,
   };
-  const runnerOptions = { spec, objective, bx, by, params, adam: adamCfg, eps };
+  // the step's graph: the objective, or its sparse-contrast form (same loss and update)
+  const stepObjective =
+    objective.sparseContrast && useSparseContrast(o.contrastBackward, decision.kind)
+      ? objective.sparseContrast()
+      : objective;
+  const runnerOptions = { spec, objective: stepObjective, bx, by, params, adam: adamCfg, eps };
   const runner: StepRunner =
     decision.kind === 'ort'
       ? await OrtStepRunner.create({ ...runnerOptions, stepsPerCall: o.ortStepsPerCall })

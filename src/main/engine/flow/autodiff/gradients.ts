@@ -4,7 +4,9 @@
  * Every executor (float64 reference, TensorFlow.js, ONNX) then runs the backward pass like the
  * forward one, so the training step can be exported as one ONNX graph.
  *
- *   1. activity: a tensor is active if it depends on a tensor we differentiate with respect to;
+ *   1. activity: a tensor is active if it depends on a tensor we differentiate with respect to
+ *      through a differentiable input (GeMask's inputs and CompressRows' mask are not: a step
+ *      function has a zero derivative, so what is computed from them is constant data);
  *   2. seed ∂loss/∂loss = 1 (a Const node);
  *   3. nodes in reverse order: each node whose output has an adjoint applies its op's rule
  *      (rules/*.ts) to active inputs; adjoints of a tensor used several times are summed (Add),
@@ -26,6 +28,20 @@ export const VJP_RULES: Partial<Record<OpName, VjpRule>> = {
   ...LINEAR_RULES,
   ...LAYOUT_RULES,
   ...REDUCTION_RULES,
+};
+
+/**
+ * Inputs (by position) through which an op is differentiable, for the ops that have inputs it is
+ * not: a mask is a step function of its inputs (zero derivative almost everywhere), so the
+ * rows CompressRows keeps are data, not a function of the parameters to differentiate. Neither op
+ * has a rule: GeMask's output is never active, and CompressRows of an active x (its adjoint would
+ * be a scatter) is refused.
+ */
+const DIFFERENTIABLE_INPUTS: Partial<Record<OpName, number[]>> = {
+  GeMask: [],
+  CompressRows: [0],
+  // the reference tensor gives only the shape (FillLike is emitted by the backward pass)
+  FillLike: [0],
 };
 
 export interface GradientGraph {
@@ -54,7 +70,10 @@ export function appendGradients(
   for (const w of wrt) if (!(w in shapes)) throw new Error(`autodiff: ${w} is not a tensor of the graph`);
 
   const active = new Set(wrt);
-  for (const n of graph.nodes) if (n.inputs.some((i) => active.has(i))) active.add(n.output);
+  for (const n of graph.nodes) {
+    const through = DIFFERENTIABLE_INPUTS[n.op];
+    if (n.inputs.some((i, k) => active.has(i) && (!through || through.includes(k)))) active.add(n.output);
+  }
 
   const nodes: GraphNode[] = [...graph.nodes];
   const backward = new Map<string, GraphNode>();
@@ -101,8 +120,14 @@ export function appendGradients(
     const dy = adjoint.get(node.output);
     if (dy === undefined || !active.has(node.output)) continue;
     const rule = VJP_RULES[node.op];
-    if (!rule) throw new Error(`autodiff: no reverse-mode rule for op ${node.op} (node ${node.output})`);
-    const needs = node.inputs.map((i) => active.has(i));
+    if (!rule)
+      throw new Error(
+        node.op === 'CompressRows'
+          ? `autodiff: CompressRows ${node.output} selects rows of a tensor being differentiated; it may select rows of data only`
+          : `autodiff: no reverse-mode rule for op ${node.op} (node ${node.output})`,
+      );
+    const through = DIFFERENTIABLE_INPUTS[node.op];
+    const needs = node.inputs.map((i, k) => active.has(i) && (!through || through.includes(k)));
     const ins = rule(ctx, node, dy, needs);
     node.inputs.forEach((input, i) => {
       const g = ins[i];

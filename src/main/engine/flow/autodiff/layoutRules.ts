@@ -9,6 +9,7 @@
 import type { OpName } from '../graph';
 import { invertPermutation } from '../spec';
 import type { VjpRule } from './context';
+import { DYNAMIC } from './shapes';
 
 export const LAYOUT_RULES: Partial<Record<OpName, VjpRule>> = {
   SliceCols: (c, node, dy, needs) => {
@@ -19,6 +20,8 @@ export const LAYOUT_RULES: Partial<Record<OpName, VjpRule>> = {
   SliceRows: (c, node, dy, needs) => {
     const { start, end } = node.attrs!;
     const xs = c.shape(node.inputs[0]);
+    if (needs[0] && xs[0] === DYNAMIC)
+      throw new Error(`autodiff: SliceRows ${node.output} of a run-time row count cannot be padded back`);
     return [needs[0] ? c.emit('PadRows', [dy], { start, end, size: xs[0], rank: xs.length }) : null];
   },
   ConcatCols: (c, node, dy, needs) => {
@@ -32,6 +35,8 @@ export const LAYOUT_RULES: Partial<Record<OpName, VjpRule>> = {
   ConcatRows: (c, node, dy, needs) => {
     const na = c.shape(node.inputs[0])[0];
     const nb = c.shape(node.inputs[1])[0];
+    if ((needs[0] || needs[1]) && (na === DYNAMIC || nb === DYNAMIC))
+      throw new Error(`autodiff: ConcatRows ${node.output} of a run-time row count cannot be split back`);
     return [
       needs[0] ? c.emit('SliceRows', [dy], { start: 0, end: na }) : null,
       needs[1] ? c.emit('SliceRows', [dy], { start: na, end: na + nb }) : null,

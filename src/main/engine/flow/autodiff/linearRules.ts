@@ -4,7 +4,7 @@
  * The transposes are flags of the product (ONNX Gemm transA/transB), never materialized.
  */
 import type { OpName } from '../graph';
-import type { VjpRule } from './context';
+import { colSum, type VjpRule } from './context';
 
 export const LINEAR_RULES: Partial<Record<OpName, VjpRule>> = {
   Dense: (c, node, dy, needs) => {
@@ -12,7 +12,7 @@ export const LINEAR_RULES: Partial<Record<OpName, VjpRule>> = {
     return [
       needs[0] ? c.emit('MatMulNT', [dy, w]) : null,
       needs[1] ? c.emit('MatMulTN', [x, dy]) : null,
-      needs[2] ? c.emit('ColSum', [dy], { size: c.shape(dy)[0] }) : null,
+      needs[2] ? colSum(c, dy, c.shape(dy)[0]) : null,
     ];
   },
 };

@@ -1,21 +1,27 @@
 /**
  * Static shape inference over the graph IR, for concrete input shapes (no 'N'): the backward
  * pass needs each tensor's shape to undo broadcasting, pad slices back and fill reductions.
+ * One exception: the rows CompressRows keeps are counted at run time; such a row count is
+ * DYNAMIC (−1) here, and flows on through the ops downstream of it.
  */
 import type { Graph, GraphNode } from '../graph';
 
 export type Shapes = Record<string, number[]>;
 
-const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+/** a row count known only at run time (the output of CompressRows and what follows from it) */
+export const DYNAMIC = -1;
+
+export const isDynamic = (s: number[]): boolean => s.some((d) => d === DYNAMIC);
+
+const sameShape = (a: number[], b: number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Shape of an elementwise binary result: the larger operand's (IR broadcasting rules). */
 function broadcastShape(a: number[], b: number[], node: GraphNode): number[] {
-  const big = size(a) >= size(b) ? a : b;
-  const small = big === a ? b : a;
-  const ok =
-    size(small) === size(big) ||
-    small.length === 0 ||
-    (small.length === 1 && big.length === 2 && small[0] === big[1]);
+  if (sameShape(a, b)) return a.slice();
+  // the operand of higher rank is the result's shape: scalar → anything, vector [C] → [N, C]
+  const [big, small] = a.length >= b.length ? [a, b] : [b, a];
+  const ok = small.length === 0 || (small.length === 1 && big.length === 2 && small[0] === big[1]);
   if (!ok) throw new Error(`shapes: ${node.op} ${node.output} cannot broadcast [${a}] with [${b}]`);
   return big.slice();
 }
@@ -38,11 +44,15 @@ function nodeShape(node: GraphNode, ins: number[][]): number[] {
     case 'SliceCols':
       return [a[0], at.end! - at.start!];
     case 'SliceRows':
+      // of a run-time row count too: the rows start..end must then exist (the caller's promise,
+      // e.g. the inliers at the top of [x; CompressRows(y)]); its adjoint cannot be padded back
       return a.length === 2 ? [at.end! - at.start!, a[1]] : [at.end! - at.start!];
     case 'ConcatCols':
       return [a[0], a[1] + b[1]];
-    case 'ConcatRows':
-      return a.length === 2 ? [a[0] + b[0], a[1]] : [a[0] + b[0]];
+    case 'ConcatRows': {
+      const rows = a[0] === DYNAMIC || b[0] === DYNAMIC ? DYNAMIC : a[0] + b[0];
+      return a.length === 2 ? [rows, a[1]] : [rows];
+    }
     case 'RowSum':
       return [a[0]];
     case 'ColSum':
@@ -59,6 +69,10 @@ function nodeShape(node: GraphNode, ins: number[][]): number[] {
       return [a[0], at.size!];
     case 'Fill':
       return at.shape!.slice();
+    case 'FillLike':
+      return b.slice();
+    case 'CompressRows':
+      return a.length === 2 ? [DYNAMIC, a[1]] : [DYNAMIC];
     default:
       // elementwise unary ops and MaxScalar/GeMask (scalar second input): shape of x
       return a.slice();

@@ -2,11 +2,13 @@
  * The contrastive flow objective (the paper's CF, METHOD §3):
  *   loss = mean_x[−log pθ(x)] + mean_y[max(log pθ(y), ε)]
  * Inliers x and contrast y go through the flow as one batch [x; y]. Contrast points with
- * log pθ(y) < ε give no gradient, which keeps the loss bounded.
+ * log pθ(y) < ε give no gradient, which keeps the loss bounded. `sparseContrast` gives the same
+ * objective with only the rows above ε back-propagated (cfSparse.ts).
  */
 import { appendLogProb } from '../../flow/flowGraph';
 import { GraphBuilder } from '../../flow/graph';
 import type { FlowSpec } from '../../flow/spec';
+import { cfSparseObjective } from './cfSparse';
 import type { ObjectiveGraph } from './types';
 
 export function cfObjective(spec: FlowSpec, bx: number, by: number): ObjectiveGraph {
@@ -21,5 +23,10 @@ export function cfObjective(spec: FlowSpec, bx: number, by: number): ObjectiveGr
   const contrastNll = g.mean(g.neg(lpy), 'contrastNll');
   const contrastTerm = g.mean(g.maxScalar(lpy, eps));
   const loss = g.add(inlierNll, contrastTerm, 'loss');
-  return { graph: g.build([loss, inlierNll, contrastNll, lpy]), usesContrast: true, usesEps: true };
+  return {
+    graph: g.build([loss, inlierNll, contrastNll, lpy]),
+    usesContrast: true,
+    usesEps: true,
+    sparseContrast: () => cfSparseObjective(spec, bx, by),
+  };
 }

@@ -12,6 +12,9 @@
  * the Loop and concatenated after it, so the state reaches JS once per call. The per-step
  * results (loss, NLLs, ‖g‖, lr, counts) come out as [n] vectors (Loop scan outputs). Step k of a
  * call computes exactly what the one-step graph computes on the same inputs (tested bit for bit).
+ * The body's intermediate tensors carry no declared shapes, so a step whose row counts are known
+ * only at run time (the sparse CF step, objectives/cfSparse.ts: the contrast rows above ε) runs
+ * in the Loop as it is, a different count in each iteration.
  *
  * Inputs:  theta, adam_m, adam_v [P]; step [] (float, t of the first step); xs [n, Bx, D];
  *          ys [n, By, D] and eps [] when the objective uses them.
