@@ -12,7 +12,9 @@
  * above ε is what a training run sees after its first steps; then a dense and a sparse runner
  * start from those parameters and time alternating windows of BENCH_WINDOW_STEPS steps each
  * (dense, sparse, dense, …: both see the same load on a shared machine). Rates are medians over
- * the windows. Writes bench/results/sparse-speed.json.
+ * the windows. PyTorch's dense step on the same flow and batch (../shared/bench/flow_torch.py)
+ * runs between the two halves of the windows (BENCH_SKIP_TORCH=1 skips it; BENCH_TORCH_TIMEOUT
+ * seconds, default 240). Writes bench/results/sparse-speed.json.
  *
  * Environment:
  *   BENCH_WARMUP        training steps before the timing (default 100)
@@ -22,6 +24,7 @@
  *   CFSTUDIO_CIFAR_WORKSPACE  a workspace with the cifar-train MoCo features (default: the
  *                       newest /tmp/cfstudio-cifar-template-*, built by the CIFAR tests)
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +57,31 @@ const EPS = 0;
 const K = DEFAULT_ORT_STEPS_PER_CALL;
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const sharedDir = process.env.CFSTUDIO_SHARED ?? path.resolve(repoRoot, '../shared');
+
+/**
+ * PyTorch's dense CF step on the same flow and batch (../shared/bench/flow_torch.py, 2 threads;
+ * its cost does not depend on the values, so its random batch times the same as features).
+ * null when torch is missing (apt-get install python3-torch libopenblas0-pthread).
+ */
+function torchStepsPerSec(): { rate: number; line: string } | { rate: null; line: string } {
+  const script = path.join(sharedDir, 'bench', 'flow_torch.py');
+  const r = spawnSync('/usr/bin/python3', [script, '2'], {
+    encoding: 'utf8',
+    timeout: Number(process.env.BENCH_TORCH_TIMEOUT ?? 240) * 1000,
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '2' },
+  });
+  const m = /train steps\/s median ([\d.]+)/.exec(r.stdout ?? '');
+  if (!m)
+    return {
+      rate: null,
+      line: `torch skipped: ${(r.stderr || r.error?.message || 'no output').trim().split('\n').at(-1)}`,
+    };
+  return {
+    rate: Number(m[1]),
+    line: (r.stdout.split('\n').find((l) => l.startsWith('train steps/s')) ?? '').trim(),
+  };
+}
 const outFile = path.join(repoRoot, 'bench', 'results', 'sparse-speed.json');
 
 const median = (v: number[]) => {
@@ -161,7 +189,13 @@ async function main(): Promise<void> {
   const rates: Record<'dense' | 'sparse', number[]> = { dense: [], sparse: [] };
   const above: Record<'dense' | 'sparse', number[]> = { dense: [], sparse: [] };
   const losses: Record<'dense' | 'sparse', number[]> = { dense: [], sparse: [] };
+  let torch: ReturnType<typeof torchStepsPerSec> = { rate: null, line: 'torch not run (BENCH_SKIP_TORCH)' };
   for (let w = 0; w < WINDOWS; w++) {
+    // PyTorch in the middle: the ort windows on both sides of it see the machine as it was
+    if (w === Math.floor(WINDOWS / 2) && process.env.BENCH_SKIP_TORCH !== '1') {
+      torch = torchStepsPerSec();
+      console.log(torch.line);
+    }
     for (const kind of ['dense', 'sparse'] as const) {
       const r = await run(kinds[kind], inl, con, WINDOW_STEPS);
       rates[kind].push(WINDOW_STEPS / r.seconds);
@@ -192,6 +226,9 @@ async function main(): Promise<void> {
       ortSparse: sparse,
       ratioSparseOverDense: sparse / dense,
       medianPairedRatio: paired,
+      torchDense: torch.rate,
+      ratioSparseOverTorch: torch.rate ? sparse / torch.rate : null,
+      ratioDenseOverTorch: torch.rate ? dense / torch.rate : null,
     },
     perWindow: rates,
     shareAboveEps: {
@@ -206,7 +243,11 @@ async function main(): Promise<void> {
   console.log(
     `\nort dense ${dense.toFixed(2)} steps/s · ort sparse ${sparse.toFixed(2)} steps/s · sparse/dense ${(sparse / dense).toFixed(2)}× ` +
       `(median of the per-window ratios ${paired.toFixed(2)}×) · ` +
-      `share above ε ${(100 * mean(above.sparse)).toFixed(1)} % (sparse windows), ${(100 * mean(above.dense)).toFixed(1)} % (dense windows)\n→ ${path.relative(repoRoot, outFile)}`,
+      `share above ε ${(100 * mean(above.sparse)).toFixed(1)} % (sparse windows), ${(100 * mean(above.dense)).toFixed(1)} % (dense windows)` +
+      (torch.rate
+        ? `\nPyTorch dense ${torch.rate.toFixed(2)} steps/s · ort sparse/torch ${(sparse / torch.rate).toFixed(2)}× · ort dense/torch ${(dense / torch.rate).toFixed(2)}×`
+        : `\n${torch.line}`) +
+      `\n→ ${path.relative(repoRoot, outFile)}`,
   );
 }
 

@@ -49,13 +49,21 @@ export function addModelOptions(cmd: Command, withMethod = true): Command {
       new Option('--method <m>', `method: ${METHODS.join(', ')}`).argParser(methodArg).default('cf'),
     );
   return cmd
-    .option('--steps <n>', 'training steps (default: by the inlier-count rule, ≈ 300 epochs, 300–2,000)', intArg('--steps', 1, 10_000_000))
+    .option(
+      '--steps <n>',
+      'training steps (default: by the inlier-count rule, ≈ 300 epochs, 300–2,000)',
+      intArg('--steps', 1, 10_000_000),
+    )
     .option(
       '--hidden <n>',
       'hidden width H of each coupling subnet (default: by the inlier-count rule, 128)',
       intArg('--hidden', 1, 8192),
     )
-    .option('--blocks <n>', 'coupling blocks (default: by the inlier-count rule, 4)', intArg('--blocks', 1, 64))
+    .option(
+      '--blocks <n>',
+      'coupling blocks (default: by the inlier-count rule, 4)',
+      intArg('--blocks', 1, 64),
+    )
     .option(
       '--clamp <x>',
       'soft clamp α of the log-scale, s = α·tanh(a/α) (default 2)',
@@ -68,7 +76,11 @@ export function addModelOptions(cmd: Command, withMethod = true): Command {
     )
     .option('--lr <x>', 'Adam learning rate, cosine-decayed (default 1e-3)', numArg('--lr', 1e-8, 1))
     .option('--clip <x>', 'gradient-norm clip (default 10)', numArg('--clip', 1e-6))
-    .option('--noise <x>', 'σ of training noise added to features (default: by the inlier-count rule, 0.1–1.9× the features\' spread)', numArg('--noise', 0, 10))
+    .option(
+      '--noise <x>',
+      "σ of training noise added to features (default: by the inlier-count rule, 0.1–1.9× the features' spread)",
+      numArg('--noise', 0, 10),
+    )
     .option(
       '--eps <x>',
       "CF clamp ε: a number, or 'auto' (plain flow first, quantile of held-out log p + offset); default: tracking the held-out inliers (the inlier-count rule)",
@@ -106,7 +118,7 @@ export function addModelOptions(cmd: Command, withMethod = true): Command {
     )
     .option(
       '--weight-decay <x>',
-      'decoupled weight decay of the coupling subnets\' weights (default 0)',
+      "decoupled weight decay of the coupling subnets' weights (default 0)",
       numArg('--weight-decay', 0, 1),
     )
     .addOption(
