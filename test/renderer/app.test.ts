@@ -355,7 +355,7 @@ describe('App', () => {
       expect(byId(w, input).attributes('placeholder'), input).toBe('auto');
     }
     expect((byId(w, 'input-eps').element as HTMLInputElement).value).toBe('');
-    expect(byId(w, 'input-eps').attributes('placeholder')).toBe('auto (tracks the inliers)');
+    expect(byId(w, 'input-eps').attributes('placeholder')).toBe('tracking');
     expect(byId(w, 'flow-auto-hint').text()).toContain('Empty = chosen from the number of inlier images');
     await byId(w, 'input-eps').setValue('auto');
     // a value typed must be valid
