@@ -8,45 +8,20 @@
  *   at a threshold t           flagged = score ≥ t; precision = TP/(TP+FP), recall = TP/P,
  *                              F1 = 2·P·R/(P+R) (0 when nothing is flagged or found)
  */
-import { argsortScores, checkScoresLabels } from './auroc';
+import { checkScoresLabels } from './auroc';
+import { thresholdCounts } from './roc';
 
 export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>): number {
-  const { pos, nPos } = checkScoresLabels(scores, labels, 'AUPR');
-  const order = argsortScores(scores, true);
-  let tp = 0;
-  let fp = 0;
-  let prevRecall = 0;
+  const { tp, fp, nPos } = thresholdCounts(scores, labels, 'AUPR');
   let ap = 0;
-  let i = 0;
-  while (i < order.length) {
-    const v = scores[order[i]];
-    while (i < order.length && scores[order[i]] === v) {
-      if (pos[order[i]]) tp++;
-      else fp++;
-      i++;
-    }
-    const recall = tp / nPos;
-    ap += (recall - prevRecall) * (tp / (tp + fp));
-    prevRecall = recall;
-  }
+  for (let k = 0; k < tp.length; k++)
+    ap += ((tp[k] - (k > 0 ? tp[k - 1] : 0)) / nPos) * (tp[k] / (tp[k] + fp[k]));
   return ap;
 }
 
 export function fprAtTpr(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>, tpr = 0.95): number {
-  const { pos, nPos, nNeg } = checkScoresLabels(scores, labels, 'FPR at TPR');
-  const order = argsortScores(scores, true);
-  let tp = 0;
-  let fp = 0;
-  let i = 0;
-  while (i < order.length) {
-    const v = scores[order[i]];
-    while (i < order.length && scores[order[i]] === v) {
-      if (pos[order[i]]) tp++;
-      else fp++;
-      i++;
-    }
-    if (tp / nPos >= tpr - 1e-12) return fp / nNeg;
-  }
+  const { tp, fp, nPos, nNeg } = thresholdCounts(scores, labels, 'FPR at TPR');
+  for (let k = 0; k < tp.length; k++) if (tp[k] / nPos >= tpr - 1e-12) return fp[k] / nNeg;
   return 1;
 }
 

@@ -14,13 +14,27 @@ export interface RocCurve {
   thresholds: number[];
 }
 
-export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>): RocCurve {
-  const { pos, nPos, nNeg } = checkScoresLabels(scores, labels, 'ROC curve');
+/**
+ * The cumulative counts behind every curve of a score: for each distinct score t (descending),
+ * tp = #{pos : s ≥ t} and fp = #{neg : s ≥ t} (ties counted together, as one threshold).
+ */
+export interface ThresholdCounts {
+  thresholds: number[];
+  tp: number[];
+  fp: number[];
+  nPos: number;
+  nNeg: number;
+}
+
+export function thresholdCounts(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number | boolean>,
+  what: string,
+): ThresholdCounts {
+  const { pos, nPos, nNeg } = checkScoresLabels(scores, labels, what);
   const n = scores.length;
   const order = argsortScores(scores, true);
-  const fpr = [0];
-  const tpr = [0];
-  const thresholds = [Infinity];
+  const out: ThresholdCounts = { thresholds: [], tp: [], fp: [], nPos, nNeg };
   let tp = 0;
   let fp = 0;
   let i = 0;
@@ -31,11 +45,20 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number | b
       else fp++;
       i++;
     }
-    fpr.push(fp / nNeg);
-    tpr.push(tp / nPos);
-    thresholds.push(v);
+    out.thresholds.push(v);
+    out.tp.push(tp);
+    out.fp.push(fp);
   }
-  return { fpr, tpr, thresholds };
+  return out;
+}
+
+export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>): RocCurve {
+  const c = thresholdCounts(scores, labels, 'ROC curve');
+  return {
+    fpr: [0, ...c.fp.map((f) => f / c.nNeg)],
+    tpr: [0, ...c.tp.map((t) => t / c.nPos)],
+    thresholds: [Infinity, ...c.thresholds],
+  };
 }
 
 /** At most about `points` points of a curve (every k-th point, then (1, 1)), for drawing. */
