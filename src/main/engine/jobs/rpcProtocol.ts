@@ -1,5 +1,5 @@
 /** Messages between an RpcWorker and its worker thread (structured-clone plain data). */
-import type { ErrorCode } from '../util/errors';
+import type { WireError } from './jobProtocol';
 
 export interface RpcRequest {
   id: number;
@@ -7,15 +7,4 @@ export interface RpcRequest {
   args: unknown[];
 }
 
-export type RpcReply =
-  | { id: number; ok: true; result: unknown }
-  | {
-      id: number;
-      ok: false;
-      kind: 'user' | 'cancelled' | 'internal';
-      message: string;
-      hint?: string;
-      code?: ErrorCode;
-      data?: unknown;
-      stack?: string;
-    };
+export type RpcReply = { id: number; ok: true; result: unknown } | ({ id: number; ok: false } & WireError);

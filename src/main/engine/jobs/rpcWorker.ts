@@ -6,7 +6,7 @@
  * is restarted on the next one. serveRpc.ts is the worker's side.
  */
 import { Worker } from 'node:worker_threads';
-import { CancelledError, UserError } from '../util/errors';
+import { errorFromWire } from './jobProtocol';
 import type { RpcReply, RpcRequest } from './rpcProtocol';
 import { workerLocation } from './runWorkerJob';
 
@@ -35,17 +35,7 @@ export class RpcWorker<Api extends Record<string, (...args: never[]) => unknown>
       this.pending.delete(m.id);
       if (this.pending.size === 0) w.unref();
       if (m.ok) p.resolve(m.result);
-      else
-        p.reject(
-          m.kind === 'user'
-            ? new UserError(m.message, m.hint, {
-                code: m.code ?? 'invalid-input',
-                data: (m.data ?? {}) as never,
-              })
-            : m.kind === 'cancelled'
-              ? new CancelledError(m.message.replace(/ cancelled$/, ''))
-              : Object.assign(new Error(m.message), { stack: m.stack }),
-        );
+      else p.reject(errorFromWire(m));
     });
     const fail = (e: Error) => {
       this.worker = null;

@@ -7,8 +7,8 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CancelledError, UserError } from '../util/errors';
-import type { FromWorker, ToWorker } from './jobProtocol';
+import { CancelledError } from '../util/errors';
+import { errorFromWire, type FromWorker, type ToWorker } from './jobProtocol';
 
 export interface WorkerJobOptions<P> {
   onProgress?: (p: P) => void;
@@ -65,19 +65,7 @@ export function runWorkerJob<I, P, R>(
     worker.on('message', (m: FromWorker<P, R>) => {
       if (m.type === 'progress') opts.onProgress?.(m.progress);
       else if (m.type === 'done') finish(() => resolve(m.result));
-      else
-        finish(() =>
-          reject(
-            m.kind === 'user'
-              ? new UserError(m.message, m.hint, {
-                  code: m.code ?? 'invalid-input',
-                  data: (m.data ?? {}) as never,
-                })
-              : m.kind === 'cancelled'
-                ? new CancelledError(m.message.replace(/ cancelled$/, ''))
-                : Object.assign(new Error(m.message), { stack: m.stack }),
-          ),
-        );
+      else finish(() => reject(errorFromWire(m)));
     });
     worker.on('error', (e) => finish(() => reject(e)));
     worker.on('exit', (code) =>

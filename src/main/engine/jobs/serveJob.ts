@@ -3,8 +3,7 @@
  * and a throttled progress sink, and posts the result or the error (kind preserved).
  */
 import { parentPort, type Transferable } from 'node:worker_threads';
-import { CancelledError, UserError } from '../util/errors';
-import type { FromWorker, ToWorker } from './jobProtocol';
+import { errorToWire, type FromWorker, type ToWorker } from './jobProtocol';
 
 export interface JobContext<P> {
   signal: AbortSignal;
@@ -37,11 +36,7 @@ export function serveJob<I, P, R>(
       });
       send({ type: 'done', result }, opts.transfer?.(result));
     } catch (e) {
-      if (e instanceof CancelledError) send({ type: 'error', kind: 'cancelled', message: e.message });
-      else if (e instanceof UserError)
-        send({ type: 'error', kind: 'user', message: e.message, hint: e.hint, code: e.code, data: e.data });
-      else
-        send({ type: 'error', kind: 'internal', message: (e as Error).message, stack: (e as Error).stack });
+      send({ type: 'error', ...errorToWire(e) });
     }
   };
   port.on('message', (m: ToWorker<I>) => {

@@ -3,7 +3,7 @@
  * at a time in arrival order (handlers may be async), errors with their kind and code.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CancelledError, UserError } from '../util/errors';
+import { errorToWire } from './jobProtocol';
 import type { RpcReply, RpcRequest } from './rpcProtocol';
 
 export function serveRpc<Init>(
@@ -20,26 +20,7 @@ export function serveRpc<Init>(
       if (!fn) throw new Error(`unknown method ${m.method}`);
       reply = { id: m.id, ok: true, result: await fn(...m.args) };
     } catch (e) {
-      reply =
-        e instanceof CancelledError
-          ? { id: m.id, ok: false, kind: 'cancelled', message: e.message }
-          : e instanceof UserError
-            ? {
-                id: m.id,
-                ok: false,
-                kind: 'user',
-                message: e.message,
-                hint: e.hint,
-                code: e.code,
-                data: e.data,
-              }
-            : {
-                id: m.id,
-                ok: false,
-                kind: 'internal',
-                message: (e as Error).message,
-                stack: (e as Error).stack,
-              };
+      reply = { id: m.id, ok: false, ...errorToWire(e) };
     }
     port.postMessage(reply);
   };
