@@ -92,7 +92,10 @@ describe.skipIf(cifarMissing)('the analyst’s loop (CIFAR-10 deer, MoCo)', () =
     const done = runDetail(ws, runId);
     expect(done).toMatchObject({ status: 'done', live: null, scored: 100 + 10_000 });
     expect(done.losses.at(-1)).toMatchObject({ step: 1200 });
-    expect(done.losses.every((l) => typeof l.contrastAboveEps === 'number')).toBe(true);
+    // a share in [0, 1] at every point, and the contrast term still working at the end (tracking ε)
+    for (const l of done.losses) expect(l.contrastAboveEps).toBeGreaterThanOrEqual(0);
+    for (const l of done.losses) expect(l.contrastAboveEps).toBeLessThanOrEqual(1);
+    expect(done.losses.at(-1)!.contrastAboveEps).toBeGreaterThan(0.01);
     expect(done.decision!.aupr).toBeGreaterThan(0.5);
     expect(done.decision!.atThreshold!.flagged).toBe(done.threshold!.flagged);
     expect(done.distributions.map((d) => d.group)).toContain('test: horse');

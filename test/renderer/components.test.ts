@@ -455,7 +455,8 @@ describe('LiveRunPanel', () => {
     await setProps(wrapper, { run: liveRun(0) });
     expect(wrapper.text()).toContain('CF trains like a plain flow');
     await setProps(wrapper, { run: { ...liveRun(null), live: null } });
-    expect(wrapper.find('[data-testid="live-waiting"]').exists()).toBe(true);
+    expect(wrapper.get('[data-testid="live-waiting"]').text()).toBe('Waiting for the first progress report…');
+    expect(wrapper.find('[data-testid="live-above-eps"]').exists()).toBe(false);
   });
 });
 
