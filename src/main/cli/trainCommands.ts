@@ -10,6 +10,7 @@ import {
   METHOD_LABELS,
   readDetectorFile,
   scoreTable,
+  scoreListCsv,
   scoreWithDetector,
   scoreWithRun,
   selectionLabel,
@@ -23,7 +24,6 @@ import {
   type RankedScore,
   type StudioProgress,
 } from '../engine/studio';
-import { toCsv } from '../engine/util/csv';
 import { writeFileAtomic } from '../engine/util/writeFileAtomic';
 import {
   dataArg,
@@ -143,21 +143,6 @@ export async function cmdTrainTable(
   out(`saved ${METHOD_LABELS[o.method]} detector to ${o.out} (${r.detector.meta.seconds.toFixed(1)} s)`);
 }
 
-/** The ranked list of a score as CSV: rank, score, log_prob, [is_anomaly,] path, label. */
-function rankedCsv(ranked: readonly RankedScore[], threshold: number | null): string {
-  return toCsv(
-    ['rank', 'score', 'log_prob', ...(threshold !== null ? ['is_anomaly'] : []), 'path', 'label'],
-    ranked.map((r) => [
-      r.rank,
-      r.score,
-      r.logProb,
-      ...(threshold !== null ? [r.score >= threshold] : []),
-      r.path,
-      r.item.label,
-    ]),
-  );
-}
-
 export function cmdScoreImages(
   o: WorkspaceOpts & DecisionAsk & { model?: string; run?: number; input: string; out: string; top?: number },
   signal: AbortSignal,
@@ -183,7 +168,7 @@ export function cmdScoreImages(
       o,
       ranked.map((r) => r.score),
     );
-    writeFileAtomic(o.out, rankedCsv(ranked, decision?.threshold ?? null));
+    writeFileAtomic(o.out, scoreListCsv(ranked, decision?.threshold ?? null));
     out(
       `scored ${ranked.length} images of ${selectionLabel(sel)} with ${METHOD_LABELS[detector.method]} → ${o.out} (most anomalous first)${recorded}`,
     );

@@ -91,6 +91,7 @@ export {
 export {
   scoreWithDetector,
   scoreWithRun,
+  scoreListCsv,
   type RankedScore,
   type ScoreRunOutcome,
   type ScoredSelection,

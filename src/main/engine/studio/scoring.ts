@@ -10,6 +10,7 @@ import path from 'node:path';
 import { scoreDetector } from '../detector/scoreDetector';
 import type { Detector } from '../detector/types';
 import type { ItemRow, Workspace } from '../store';
+import { toCsv } from '../util/csv';
 import { CancelledError } from '../util/errors';
 import { runDetector } from './detectorOfRun';
 import { extractSelections } from './extraction';
@@ -137,4 +138,22 @@ export async function scoreWithRun(
     });
     throw e;
   }
+}
+
+/**
+ * A scored folder's ranked list as CSV (what `cfstudio score --out` writes): rank, score,
+ * log_prob, [is_anomaly (1/0) when a threshold exists,] path, label; most anomalous first.
+ */
+export function scoreListCsv(ranked: readonly RankedScore[], threshold: number | null): string {
+  return toCsv(
+    ['rank', 'score', 'log_prob', ...(threshold !== null ? ['is_anomaly'] : []), 'path', 'label'],
+    ranked.map((r) => [
+      r.rank,
+      r.score,
+      r.logProb,
+      ...(threshold !== null ? [r.score >= threshold] : []),
+      r.path,
+      r.item.label,
+    ]),
+  );
 }
