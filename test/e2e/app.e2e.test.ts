@@ -213,6 +213,13 @@ describe.skipIf(skipReason !== null)(
       const ex = byTest('select-extractor');
       await expect.poll(() => ex.locator('option').count()).toBeGreaterThan(0);
       await byTest('select-method').selectOption('cf');
+      // a bad value is refused in the form, saying why, and the run cannot start
+      await byTest('input-hidden').fill('3');
+      await expect
+        .poll(() => page.locator('.problems').textContent(), SLOW)
+        .toContain('Hidden units must be a whole number ≥ 4 (or empty: auto).');
+      expect(await byTest('start-train').isDisabled()).toBe(true);
+      await shot('01b-bad-input');
       // long enough (~10 s on ort, more on a busy machine) to watch the run view follow it
       await byTest('input-steps').fill('1000');
       await byTest('input-hidden').fill('64');
